@@ -1,0 +1,73 @@
+# StarGate — the human entry points. Every target installs what it needs by itself.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# Node >= 22 first on PATH (tools/node.sh installs Node 24 LTS when the machine's is older).
+NODE_BIN := $(shell tools/node.sh)
+export PATH := $(NODE_BIN):$(PATH)
+# Connection settings of the development services, for tests and `make dev`.
+$(foreach v,$(shell tools/services.sh env | sed 's/^export //'),$(eval export $(v)))
+
+.PHONY: help setup deps services services-down services-reset build lint format format-check typecheck \
+        test unit e2e dev bench fuzz charts e2e-kind clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+node_modules/.stamp: package.json package-lock.json */package.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: node_modules/.stamp ## install npm dependencies (npm ci)
+
+setup: deps services ## install everything and start the development services
+
+services: ## start Redis, RabbitMQ, FerretDB, etcd + kube-apiserver (installing/building them if missing)
+	tools/services.sh up
+
+services-down: ## stop the development services
+	tools/services.sh down
+
+services-reset: ## stop the services and delete their data
+	tools/services.sh reset
+
+build: deps ## compile all packages (tsc -b)
+	npx tsc -b
+
+typecheck: build ## type-check all packages
+
+lint: deps ## lint (Biome)
+	npx biome lint .
+
+format: deps ## format the tree (Biome)
+	npx biome format --write .
+
+format-check: deps ## check formatting (Biome)
+	npx biome format .
+
+test: deps services ## lint, format check, typecheck and every test, against the real services
+	npx biome check .
+	npx tsc -b
+	node tools/run-tests.mjs
+
+unit: deps ## only the tests that need no services
+	npx vitest run contracts client-sdk/src/polling
+
+dev: deps services build ## run StarGate on this machine
+	node tools/dev.mjs
+
+bench: deps services build ## benchmarks: print numbers, write bench/results.json
+	node e2e/dist/bench/run.js
+
+fuzz: deps services build ## a longer property-based fuzz run against the gateway
+	STARGATE_FUZZ_RUNS=2000 npx vitest run e2e/src/hostile
+
+charts: services ## helm lint and template every values file
+	npx vitest run e2e/src/charts
+
+e2e-kind: ## whole stack on a kind cluster (needs Docker; see e2e/kind/README.md)
+	e2e/kind/run.sh
+
+clean: ## remove build output
+	rm -rf */dist node_modules/.stamp

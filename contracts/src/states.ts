@@ -1,0 +1,48 @@
+/** Lifecycle of a process: accepted → processing → completed | failed | cancelled; a retryable failure may go back to processing. */
+export const PROCESS_STATUSES = ['accepted', 'processing', 'completed', 'failed', 'cancelled'] as const;
+export type ProcessStatus = (typeof PROCESS_STATUSES)[number];
+
+export const TERMINAL_STATUSES: ReadonlySet<ProcessStatus> = new Set(['completed', 'failed', 'cancelled']);
+
+export function isProcessStatus(value: unknown): value is ProcessStatus {
+  return typeof value === 'string' && (PROCESS_STATUSES as readonly string[]).includes(value);
+}
+
+export function isTerminal(status: ProcessStatus): boolean {
+  return TERMINAL_STATUSES.has(status);
+}
+
+const TRANSITIONS: Record<ProcessStatus, readonly ProcessStatus[]> = {
+  accepted: ['processing', 'failed', 'cancelled'],
+  processing: ['processing', 'completed', 'failed', 'cancelled'],
+  // Only a retryable failure may be retried; the caller checks `retryable`.
+  failed: ['processing'],
+  completed: [],
+  cancelled: [],
+};
+
+/** Whether `to` may follow `from`. Versions decide ordering; this decides legality. */
+export function canTransition(from: ProcessStatus, to: ProcessStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** The operations a tenant may be granted per process type; each maps to a scope. */
+export const OPERATIONS = ['submit', 'read', 'cancel'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+/** `process:<type>:<operation>` */
+export function scopeFor(processType: string, operation: Operation): string {
+  return `process:${processType}:${operation}`;
+}
+
+const SCOPE_RE = /^process:([a-z0-9][a-z0-9-]{0,62}):(submit|read|cancel)$/;
+
+export function parseScope(scope: string): { processType: string; operation: Operation } | undefined {
+  const m = SCOPE_RE.exec(scope);
+  if (!m) return undefined;
+  return { processType: m[1]!, operation: m[2] as Operation };
+}
+
+/** Process type names: DNS-label-like, since they name queues, Deployments and scopes. */
+export const PROCESS_TYPE_NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
+export const TENANT_ID_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
