@@ -1,13 +1,19 @@
 import { defineConfig } from 'vitest/config';
 
+// Tests import workspace packages from their TypeScript sources (the `stargate-source`
+// export condition), so a change in contracts/ is seen without a rebuild.
+const conditions = ['stargate-source', 'import', 'module', 'node', 'default'];
+
 export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: conditions } },
   test: {
     include: ['*/src/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // Tests share two cores and real services; each file isolates itself by prefix/vhost/db/namespace.
+    // Two cores and shared real services; each file isolates itself by prefix/vhost/db/namespace.
     pool: 'forks',
-    maxWorkers: 4,
+    maxWorkers: 3,
   },
 });

@@ -73,7 +73,7 @@ redis_down() { redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || tru
 
 # ---------------------------------------------------------------- rabbitmq
 rabbit_env() {
-  export RABBITMQ_NODENAME=stargate@localhost
+  export RABBITMQ_NODENAME=stargate-$AMQP_PORT@localhost
   export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
   export RABBITMQ_NODE_PORT=$AMQP_PORT
   export RABBITMQ_DIST_PORT=$RABBIT_DIST_PORT
@@ -81,7 +81,7 @@ rabbit_env() {
   export RABBITMQ_LOG_BASE=$DATA/rabbitmq/log
   export RABBITMQ_CONFIG_FILE=$DATA/rabbitmq/rabbitmq
   export RABBITMQ_ENABLED_PLUGINS_FILE=$DATA/rabbitmq/enabled_plugins
-  export RABBITMQ_PID_FILE=$DATA/rabbitmq.pid
+  export RABBITMQ_PID_FILE=$DATA/rabbitmq/beam.pid
   export ERL_EPMD_ADDRESS=127.0.0.1
   export HOME=${HOME:-/root}
 }
@@ -100,7 +100,8 @@ disk_free_limit.absolute = 200MB
 EOF
   echo '[rabbitmq_management].' >"$DATA/rabbitmq/enabled_plugins"
   if ! rabbit_ready 2>/dev/null; then
-    nohup /usr/lib/rabbitmq/bin/rabbitmq-server >"$DATA/rabbitmq/log/console.log" 2>&1 &
+    # Its own session, so that `down` can end the script and the Erlang VM together.
+    setsid nohup /usr/lib/rabbitmq/bin/rabbitmq-server >"$DATA/rabbitmq/log/console.log" 2>&1 &
     echo $! >"$DATA/rabbitmq.pid"
   fi
   wait_for "rabbitmq at amqp://127.0.0.1:$AMQP_PORT (management http://127.0.0.1:$RABBIT_MGMT_PORT)" 120 rabbit_ready \
@@ -108,8 +109,19 @@ EOF
 }
 rabbitmq_down() {
   rabbit_env
-  /usr/lib/rabbitmq/bin/rabbitmqctl -q stop >/dev/null 2>&1 || { running rabbitmq && kill "$(cat "$DATA/rabbitmq.pid")" 2>/dev/null || true; }
-  rm -f "$DATA/rabbitmq.pid"
+  local beam=""
+  [ -f "$RABBITMQ_PID_FILE" ] && beam=$(cat "$RABBITMQ_PID_FILE" 2>/dev/null || true)
+  if running rabbitmq; then
+    local pid; pid=$(cat "$DATA/rabbitmq.pid")
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  fi
+  # Wait for the Erlang VM itself: a new node cannot start while the old one holds its ports.
+  local deadline=$((SECONDS + 30))
+  [ -n "$beam" ] && kill -TERM "$beam" 2>/dev/null || true
+  while { [ -n "$beam" ] && kill -0 "$beam" 2>/dev/null; } && [ $SECONDS -lt $deadline ]; do sleep 0.3; done
+  [ -n "$beam" ] && kill -KILL "$beam" 2>/dev/null || true
+  while (exec 3<>/dev/tcp/127.0.0.1/"$RABBIT_DIST_PORT") 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.3; done
+  rm -f "$DATA/rabbitmq.pid" "$RABBITMQ_PID_FILE"
 }
 
 # ---------------------------------------------------------------- ferretdb

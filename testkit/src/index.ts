@@ -1,0 +1,214 @@
+/**
+ * Helpers for tests that use the real development services started by tools/services.sh.
+ * Every helper hands out an isolated slice (vhost, key prefix, database, namespace) and a
+ * cleanup, so test files run in parallel and leave nothing behind.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface ServiceEnv {
+  redisUrl: string;
+  amqpUrl: string;
+  rabbitMgmtUrl: string;
+  mongoUrl: string;
+  kubeconfig: string;
+  helm: string;
+  kubectl: string;
+  servicesScript: string;
+}
+
+function need(name: string): string {
+  const v = process.env[name];
+  if (!v)
+    throw new Error(
+      `${name} is not set: run the tests through \`make test\` (it starts the services and exports it)`,
+    );
+  return v;
+}
+
+export function serviceEnv(): ServiceEnv {
+  return {
+    redisUrl: need('STARGATE_REDIS_URL'),
+    amqpUrl: need('STARGATE_AMQP_URL'),
+    rabbitMgmtUrl: need('STARGATE_RABBIT_MGMT_URL'),
+    mongoUrl: need('STARGATE_MONGO_URL'),
+    kubeconfig: need('KUBECONFIG'),
+    helm: need('STARGATE_HELM'),
+    kubectl: need('STARGATE_KUBECTL'),
+    servicesScript: need('STARGATE_SERVICES_SCRIPT'),
+  };
+}
+
+/** A short unique name, safe for vhosts, key prefixes, database names and namespaces. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`.toLowerCase();
+}
+
+function mgmt(path: string): { url: string; headers: Record<string, string> } {
+  const base = new URL(serviceEnv().rabbitMgmtUrl);
+  const auth = Buffer.from(
+    `${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`,
+  ).toString('base64');
+  return {
+    url: `${base.protocol}//${base.host}/api/${path}`,
+    headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
+  };
+}
+
+async function mgmtCall(method: string, path: string, body?: unknown): Promise<Response> {
+  const { url, headers } = mgmt(path);
+  const res = await fetch(url, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!res.ok && res.status !== 404)
+    throw new Error(`RabbitMQ management ${method} ${path}: ${res.status} ${await res.text()}`);
+  return res;
+}
+
+export interface Vhost {
+  name: string;
+  /** amqp URL of the vhost. */
+  url: string;
+  /** Queue depth (ready + unacked) as the management API reports it; -1 when the queue does not exist. */
+  queueDepth(queue: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A fresh RabbitMQ vhost with full permissions for the test user. */
+export async function createVhost(prefix = 'test'): Promise<Vhost> {
+  const name = uniqueName(prefix);
+  const base = new URL(serviceEnv().amqpUrl);
+  const user = decodeURIComponent(base.username || 'guest');
+  await mgmtCall('PUT', `vhosts/${encodeURIComponent(name)}`, { default_queue_type: 'classic' });
+  await mgmtCall('PUT', `permissions/${encodeURIComponent(name)}/${encodeURIComponent(user)}`, {
+    configure: '.*',
+    write: '.*',
+    read: '.*',
+  });
+  const url = new URL(base.toString());
+  url.pathname = `/${encodeURIComponent(name)}`;
+  return {
+    name,
+    url: url.toString(),
+    async queueDepth(queue) {
+      const res = await mgmtCall('GET', `queues/${encodeURIComponent(name)}/${encodeURIComponent(queue)}`);
+      if (res.status === 404) return -1;
+      const q = (await res.json()) as { messages?: number };
+      return q.messages ?? 0;
+    },
+    async close() {
+      await mgmtCall('DELETE', `vhosts/${encodeURIComponent(name)}`);
+    },
+  };
+}
+
+/** A fresh MongoDB database name and URL on the MongoDB-wire server. */
+export function mongoDatabase(prefix = 'test'): { url: string; dbName: string } {
+  return { url: serviceEnv().mongoUrl, dbName: uniqueName(prefix).replaceAll('-', '_') };
+}
+
+/** A fresh Redis key prefix; `cleanup` deletes every key under it. */
+export function redisPrefix(prefix = 'test'): string {
+  return uniqueName(prefix);
+}
+
+/** Stops or starts one development service (for failure tests). */
+export async function service(
+  action: 'up' | 'down',
+  name: 'redis' | 'rabbitmq' | 'ferretdb' | 'kube',
+): Promise<void> {
+  await run('bash', [serviceEnv().servicesScript, action, name], { timeout: 180_000 });
+}
+
+/** Polls `fn` until it returns a truthy value or `timeoutMs` passes (for eventual outcomes, not timing). */
+export async function eventually<T>(
+  fn: () => Promise<T> | T,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface PrivateService {
+  /** Connection URL of this instance. */
+  url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops it and deletes its data. */
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * A private instance of one service, for failure tests that stop and restart it without
+ * disturbing the tests running beside them on the shared instance.
+ */
+export async function privateService(kind: 'redis' | 'rabbitmq' | 'ferretdb'): Promise<PrivateService> {
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dataDir = await mkdtemp(join(tmpdir(), `stargate-${kind}-`));
+  const env: Record<string, string> = { ...process.env, STARGATE_DATA_DIR: dataDir } as Record<
+    string,
+    string
+  >;
+  let url: string;
+  if (kind === 'redis') {
+    const port = await freePort();
+    env.STARGATE_REDIS_PORT = String(port);
+    url = `redis://127.0.0.1:${port}`;
+  } else if (kind === 'ferretdb') {
+    const port = await freePort();
+    env.STARGATE_MONGO_PORT = String(port);
+    url = `mongodb://127.0.0.1:${port}`;
+  } else {
+    // The Erlang distribution port is AMQP + 20000; keep both in range.
+    let port = await freePort();
+    while (port + 20000 > 65535) port = await freePort();
+    env.STARGATE_AMQP_PORT = String(port);
+    env.STARGATE_RABBIT_MGMT_PORT = String(await freePort());
+    url = `amqp://guest:guest@127.0.0.1:${port}`;
+  }
+  const script = serviceEnv().servicesScript;
+  const call = (action: string) =>
+    run('bash', [script, action, kind], { env, timeout: 300_000 }).then(() => undefined);
+  await call('up');
+  return {
+    url,
+    stop: () => call('down'),
+    start: () => call('up'),
+    async close() {
+      await call('down').catch(() => undefined);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
