@@ -15,11 +15,13 @@ $(foreach v,$(shell tools/services.sh env | sed 's/^export //'),$(eval export $(
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
+# `npm install` rather than `npm ci`: the lock file records only this platform's optional
+# binaries (Biome), which `npm ci` refuses as out of sync; install still honours the lock.
 node_modules/.stamp: package.json package-lock.json */package.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
-deps: node_modules/.stamp ## install npm dependencies (npm ci)
+deps: node_modules/.stamp ## install npm dependencies
 
 setup: deps services ## install everything and start the development services
 
