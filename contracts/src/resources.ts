@@ -121,6 +121,8 @@ export interface ProcessTypeStatus {
   observedGeneration?: number;
   queue?: string;
   readyReplicas?: number;
+  /** Summary of the handler (`builtin:order`, `forward:<url>`, `image:<ref>`) for `kubectl get`. */
+  handler?: string;
 }
 
 export interface ProcessType {
