@@ -1,0 +1,100 @@
+import type { Meter } from '@opentelemetry/api';
+import type { ProcessStatus, ProcessView } from '@stargate/contracts';
+import type { BackoffOptions } from '../backoff/backoff.js';
+import type { Clock } from '../clock.js';
+import type { FetchLike } from '../http/http-client.js';
+import type { Logger } from '../logger.js';
+
+export interface ClientOptions {
+  /** Gateway base URL, e.g. https://stargate.example.com */
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** SQLite file of the offline queue and result store (created if missing). `:memory:` for throwaway use. */
+  databasePath: string;
+  /** Requested OAuth scope (space-separated); default: all the client is allowed. */
+  scope?: string;
+  logger?: Logger;
+  meter?: Meter;
+  clock?: Clock;
+  fetch?: FetchLike;
+  /** Deadline of every plain HTTP call (ms). Default 30 s. */
+  requestTimeoutMs?: number;
+  /** `Prefer: wait=N` seconds for long polls; 0 disables long polling. Default 30. */
+  longPollSeconds?: number;
+  backoff?: BackoffOptions;
+  /** Flush the queue and resume polling of tracked processes at once. Default true. */
+  autoStart?: boolean;
+}
+
+/** Where a submission stands locally: queued (not yet accepted), rejected (4xx), or a gateway status. */
+export type HandleStatus = ProcessStatus | 'queued' | 'rejected';
+
+export interface SubmitOptions {
+  clientProcessId?: string;
+  /** Reuse a key you generated and stored yourself; default: a fresh UUID written before the first send. */
+  idempotencyKey?: string;
+}
+
+export interface PollOptions {
+  signal?: AbortSignal;
+  onProgress?: (view: ProcessView) => void;
+}
+
+/** What `serialize()` returns and `client.resume()` takes to carry on after a restart. */
+export interface HandleState {
+  idempotencyKey?: string;
+  processId?: string;
+  processType: string;
+  clientProcessId?: string;
+}
+
+export interface ProcessHandle {
+  readonly idempotencyKey: string | undefined;
+  readonly processType: string;
+  readonly clientProcessId: string | undefined;
+  /** Undefined while the submission waits in the offline queue. */
+  readonly processId: string | undefined;
+  readonly status: HandleStatus;
+  readonly view: ProcessView | undefined;
+  /** Resolves with the completed view; rejects with ProcessFailedError (failed/cancelled) or ProblemError (rejected). */
+  pollUntilDone(options?: PollOptions): Promise<ProcessView>;
+  cancel(): Promise<ProcessView>;
+  serialize(): string;
+}
+
+export interface ListFilter {
+  status?: ProcessStatus;
+  processType?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface WarningEvent {
+  processId: string;
+  processType: string;
+  message: string;
+  elapsedMs: number;
+}
+
+export interface AlertEvent {
+  /** What kept failing: sending the queue, polling a process, or delivering a result. */
+  operation: 'send' | 'poll' | 'deliver';
+  processId?: string;
+  idempotencyKey?: string;
+  retries: number;
+  error: string;
+}
+
+export interface ClientEvents {
+  accepted: [ProcessView];
+  progress: [ProcessView];
+  completed: [ProcessView];
+  failed: [ProcessView];
+  warning: [WarningEvent];
+  alert: [AlertEvent];
+  offline: [{ error: string }];
+  online: [];
+}
+
+export type ResultHandler = (view: ProcessView) => void | Promise<void>;
