@@ -1,0 +1,372 @@
+/**
+ * What `helm lint` and `helm template` say about charts/stargate, and what the rendered
+ * manifests promise: hardened pods, resources everywhere, probes, the zone NetworkPolicies,
+ * least-privilege RBAC and no secret in values.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import type {
+  V1Container,
+  V1Deployment,
+  V1Ingress,
+  V1NetworkPolicy,
+  V1NetworkPolicyIngressRule,
+  V1NetworkPolicyPeer,
+  V1Namespace,
+  V1PodSpec,
+  V1Role,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  CHART_DIR,
+  find,
+  helm,
+  type Manifest,
+  ofKind,
+  REPO_ROOT,
+  render,
+  renderError,
+  VALUES_FILES,
+} from './helm.js';
+
+const rendered = new Map<string, Manifest[]>();
+beforeAll(async () => {
+  for (const file of VALUES_FILES) rendered.set(file, await render({ valuesFile: file }));
+});
+const docsOf = (file: string): Manifest[] => rendered.get(file) ?? [];
+
+function podSpecs(docs: Manifest[]): { name: string; spec: V1PodSpec }[] {
+  return docs
+    .filter((d) => d.kind === 'Deployment' || d.kind === 'StatefulSet')
+    .map((d) => ({
+      name: `${d.kind}/${d.metadata.name}`,
+      spec: (d as V1Deployment | V1StatefulSet).spec?.template.spec as V1PodSpec,
+    }));
+}
+
+/** Rendered YAML says `from`; the client library's type calls it `_from`. */
+function peersFrom(rule: V1NetworkPolicyIngressRule | undefined): V1NetworkPolicyPeer[] {
+  return (rule as { from?: V1NetworkPolicyPeer[] } | undefined)?.from ?? [];
+}
+
+function allContainers(spec: V1PodSpec): V1Container[] {
+  return [...(spec.initContainers ?? []), ...spec.containers];
+}
+
+describe('helm lint and template', () => {
+  it.each(VALUES_FILES)('lints cleanly with %s', async (file) => {
+    const { stdout } = await helm(['lint', CHART_DIR, '--strict', '-f', `${CHART_DIR}/${file}`]);
+    expect(stdout).toContain('0 chart(s) failed');
+  });
+
+  it.each(VALUES_FILES)('renders %s into the parts of StarGate', (file) => {
+    const docs = docsOf(file);
+    expect(find(docs, 'Deployment', 'sg-stargate-gateway').metadata.namespace).toBe('stargate-public');
+    expect(find(docs, 'Deployment', 'sg-stargate-operator').metadata.namespace).toBe('stargate-system');
+    expect(ofKind(docs, 'NetworkPolicy').length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('refuses a typo in values (values.schema.json)', async () => {
+    const err = await renderError({ set: { 'gateway.replcas': 3 } });
+    expect(err).toContain("additional properties 'replcas' not allowed");
+  });
+
+  it('refuses a container without limits and a store without credentials', async () => {
+    expect(await renderError({ set: { 'gateway.resources.limits': 'null' } })).toContain(
+      "missing property 'limits'",
+    );
+    expect(await renderError({ set: { 'redis.builtin.enabled': false } })).toContain(
+      'redis.existingSecret is required',
+    );
+  });
+
+  it('carries the CRDs of crds/ unchanged (run charts/sync-crds.sh after changing them)', async () => {
+    const top = (await readdir(`${REPO_ROOT}crds`)).filter((f) => f.endsWith('.yaml')).sort();
+    const copy = (await readdir(`${CHART_DIR}/crds`)).filter((f) => f.endsWith('.yaml')).sort();
+    expect(copy).toEqual(top);
+    for (const f of top) {
+      expect(await readFile(`${CHART_DIR}/crds/${f}`, 'utf8'), f).toBe(
+        await readFile(`${REPO_ROOT}crds/${f}`, 'utf8'),
+      );
+    }
+  });
+});
+
+describe.each(VALUES_FILES)('pods rendered from %s', (file) => {
+  it('run non-root with a read-only root filesystem, no capabilities and seccomp RuntimeDefault', () => {
+    const pods = podSpecs(docsOf(file));
+    expect(pods.length).toBeGreaterThan(0);
+    for (const { name, spec } of pods) {
+      expect(spec.securityContext?.runAsNonRoot, name).toBe(true);
+      expect(spec.securityContext?.runAsUser, name).toBeGreaterThan(0);
+      expect(spec.securityContext?.seccompProfile?.type, name).toBe('RuntimeDefault');
+      for (const c of allContainers(spec)) {
+        expect(c.securityContext?.readOnlyRootFilesystem, `${name} ${c.name}`).toBe(true);
+        expect(c.securityContext?.allowPrivilegeEscalation, `${name} ${c.name}`).toBe(false);
+        expect(c.securityContext?.capabilities?.drop, `${name} ${c.name}`).toEqual(['ALL']);
+        expect(c.securityContext?.capabilities?.add ?? [], `${name} ${c.name}`).toEqual([]);
+      }
+    }
+  });
+
+  it('set CPU and memory requests and limits on every container', () => {
+    for (const { name, spec } of podSpecs(docsOf(file))) {
+      for (const c of allContainers(spec)) {
+        for (const kind of ['requests', 'limits'] as const) {
+          expect(c.resources?.[kind]?.cpu, `${name} ${c.name} ${kind}.cpu`).toBeTruthy();
+          expect(c.resources?.[kind]?.memory, `${name} ${c.name} ${kind}.memory`).toBeTruthy();
+        }
+      }
+    }
+  });
+
+  it('probe the gateway on /health/startup, /health/live and /health/ready, the operator on /healthz and /readyz', () => {
+    const docs = docsOf(file);
+    const gw = find<V1Deployment>(docs, 'Deployment', 'sg-stargate-gateway').spec?.template.spec
+      ?.containers[0];
+    expect(gw?.startupProbe?.httpGet?.path).toBe('/health/startup');
+    expect(gw?.livenessProbe?.httpGet?.path).toBe('/health/live');
+    expect(gw?.readinessProbe?.httpGet?.path).toBe('/health/ready');
+    expect(gw?.command).toEqual(['node', 'gateway/dist/main.js']);
+    const op = find<V1Deployment>(docs, 'Deployment', 'sg-stargate-operator').spec?.template.spec
+      ?.containers[0];
+    expect(op?.livenessProbe?.httpGet?.path).toBe('/healthz');
+    expect(op?.readinessProbe?.httpGet?.path).toBe('/readyz');
+    expect(op?.command).toEqual(['node', 'operator/dist/main.js']);
+    for (const { name, spec } of podSpecs(docs)) {
+      for (const c of spec.containers) {
+        expect(c.readinessProbe, `${name} ${c.name}`).toBeDefined();
+        expect(c.livenessProbe, `${name} ${c.name}`).toBeDefined();
+      }
+    }
+  });
+
+  it('never put a credential into a plain environment value', () => {
+    // URLs that carry no credentials; every other *_URL embeds a password.
+    const PUBLIC_URLS = new Set(['STARGATE_PUBLIC_URL', 'STARGATE_TOKEN_URL']);
+    for (const { name, spec } of podSpecs(docsOf(file))) {
+      for (const c of allContainers(spec)) {
+        for (const env of c.env ?? []) {
+          if (/(_URL|_PASS|PASSWORD|SECRET|_KEYS)$/.test(env.name) && !PUBLIC_URLS.has(env.name)) {
+            expect(env.valueFrom?.secretKeyRef, `${name} ${c.name} ${env.name}`).toBeDefined();
+          }
+        }
+      }
+    }
+  });
+});
+
+describe('the zones and their NetworkPolicies', () => {
+  const policies = (file: string) => ofKind<V1NetworkPolicy>(docsOf(file), 'NetworkPolicy');
+  const mongoPorts = [27017];
+
+  function egressPorts(np: V1NetworkPolicy): number[] {
+    return (np.spec?.egress ?? []).flatMap((r) => (r.ports ?? []).map((p) => Number(p.port)));
+  }
+  function egressPeers(np: V1NetworkPolicy): V1NetworkPolicyPeer[] {
+    return (np.spec?.egress ?? []).flatMap((r) => r.to ?? []);
+  }
+
+  it.each(VALUES_FILES)('%s: the gateway can never reach MongoDB or the private namespace', (file) => {
+    const gw = policies(file).find((p) => p.metadata?.name === 'sg-stargate-gateway');
+    expect(gw?.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
+    for (const port of mongoPorts) expect(egressPorts(gw as V1NetworkPolicy)).not.toContain(port);
+    for (const peer of egressPeers(gw as V1NetworkPolicy)) {
+      expect(peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name']).not.toBe(
+        'stargate-private',
+      );
+      expect(peer.podSelector?.matchLabels?.['app.kubernetes.io/component']).not.toBe('mongodb');
+    }
+    // Every egress rule names its ports: no "anything anywhere" rule.
+    for (const rule of gw?.spec?.egress ?? []) expect(rule.ports?.length).toBeGreaterThan(0);
+  });
+
+  it.each(VALUES_FILES)('%s: nothing from another namespace gets into the private namespace', (file) => {
+    const inPrivate = policies(file).filter((p) => p.metadata?.namespace === 'stargate-private');
+    const zone = inPrivate.find((p) => p.metadata?.name === 'sg-stargate-private-zone');
+    expect(zone?.spec?.podSelector).toEqual({});
+    expect(zone?.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
+    const monitoring = file === 'values-production.yaml' ? 'monitoring' : undefined;
+    for (const np of inPrivate) {
+      for (const rule of np.spec?.ingress ?? []) {
+        for (const peer of peersFrom(rule)) {
+          // Only the configured Prometheus namespace, only to the metrics port.
+          if (peer.namespaceSelector) {
+            expect(peer.namespaceSelector.matchLabels?.['kubernetes.io/metadata.name']).toBe(monitoring);
+            expect(rule.ports?.map((p) => p.port)).toEqual([9090]);
+          }
+          expect(peer.ipBlock).toBeUndefined();
+        }
+      }
+    }
+  });
+
+  it('the private zone talks only to RabbitMQ, MongoDB and DNS', () => {
+    const zone = policies('values.yaml').find((p) => p.metadata?.name === 'sg-stargate-private-zone');
+    expect(new Set(egressPorts(zone as V1NetworkPolicy))).toEqual(new Set([53, 5672, 27017]));
+    const components = egressPeers(zone as V1NetworkPolicy).map(
+      (p) => p.podSelector?.matchLabels?.['app.kubernetes.io/component'],
+    );
+    expect(components.sort()).toEqual(['mongodb', 'rabbitmq']);
+    expect(components).not.toContain('redis');
+  });
+
+  it('built-in MongoDB answers only the handler pods; Redis only the gateway', () => {
+    const mongo = policies('values.yaml').find((p) => p.metadata?.name === 'sg-stargate-mongodb');
+    expect(mongo?.spec?.ingress).toEqual([
+      {
+        ports: [{ protocol: 'TCP', port: 27017 }],
+        from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/managed-by': 'stargate-operator' } } }],
+      },
+    ]);
+    const redis = policies('values.yaml').find((p) => p.metadata?.name === 'sg-stargate-redis');
+    const from = peersFrom(redis?.spec?.ingress?.[0]);
+    expect(from.map((p) => p.podSelector?.matchLabels?.['app.kubernetes.io/component'])).toEqual(['gateway']);
+    expect(redis?.spec?.egress).toEqual([]);
+  });
+
+  it('production restricts the gateway to the ingress controller and external stores to their CIDRs', () => {
+    const gw = policies('values-production.yaml').find((p) => p.metadata?.name === 'sg-stargate-gateway');
+    const from = peersFrom(gw?.spec?.ingress?.[0]);
+    expect(from.map((p) => p.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'])).toEqual([
+      'ingress-nginx',
+      'monitoring',
+    ]);
+    const cidrs = egressPeers(gw as V1NetworkPolicy).map((p) => p.ipBlock?.cidr);
+    expect(cidrs).toContain('10.20.0.0/16');
+    expect(cidrs).toContain('10.21.0.0/16');
+    expect(cidrs).not.toContain('10.22.0.0/16');
+  });
+
+  it('the namespaces it creates enforce the restricted Pod Security profile', () => {
+    const ns = ofKind<V1Namespace>(docsOf('values.yaml'), 'Namespace');
+    expect(ns.map((n) => n.metadata?.name).sort()).toEqual(['stargate-private', 'stargate-public']);
+    for (const n of ns) expect(n.metadata?.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+  });
+});
+
+describe('RBAC', () => {
+  const roles = (file: string) => ofKind<V1Role>(docsOf(file), 'Role');
+
+  it.each(VALUES_FILES)(
+    '%s: no ClusterRole, no wildcard, no pod exec, secrets only where they are written',
+    (file) => {
+      const docs = docsOf(file);
+      expect(ofKind(docs, 'ClusterRole')).toEqual([]);
+      expect(ofKind(docs, 'ClusterRoleBinding')).toEqual([]);
+      for (const role of roles(file)) {
+        for (const rule of role.rules ?? []) {
+          expect(rule.verbs).not.toContain('*');
+          expect(rule.resources).not.toContain('*');
+          expect(rule.apiGroups).not.toContain('*');
+          expect(rule.resources).not.toContain('pods/exec');
+          if (rule.resources?.includes('secrets')) {
+            expect(['stargate-system', 'stargate-public'], role.metadata?.name).toContain(
+              role.metadata?.namespace,
+            );
+          }
+        }
+      }
+    },
+  );
+
+  it('the operator may touch handler Deployments only in the private namespace and its Lease only by name', () => {
+    const handlers = find<V1Role>(docsOf('values.yaml'), 'Role', 'sg-stargate-operator-handlers');
+    expect(handlers.metadata?.namespace).toBe('stargate-private');
+    expect(handlers.rules?.flatMap((r) => r.resources)).toEqual([
+      'configmaps',
+      'deployments',
+      'poddisruptionbudgets',
+    ]);
+    const lease = find<V1Role>(docsOf('values.yaml'), 'Role', 'sg-stargate-operator-leader-election');
+    expect(lease.rules?.find((r) => r.verbs.includes('update'))?.resourceNames).toEqual([
+      'stargate-operator',
+    ]);
+    const gwConfig = find<V1Role>(docsOf('values.yaml'), 'Role', 'sg-stargate-operator-gateway-config');
+    expect(gwConfig.rules?.find((r) => r.verbs.includes('patch'))?.resourceNames).toEqual([
+      'stargate-gateway-config',
+    ]);
+  });
+
+  it('the gateway may read exactly one Secret: its configuration', () => {
+    const role = find<V1Role>(docsOf('values.yaml'), 'Role', 'sg-stargate-gateway');
+    expect(role.rules).toEqual([
+      {
+        apiGroups: [''],
+        resources: ['secrets'],
+        resourceNames: ['stargate-gateway-config'],
+        verbs: ['get', 'list', 'watch'],
+      },
+    ]);
+  });
+});
+
+describe('values', () => {
+  it('production runs no built-in store and reads every credential from an existing Secret', () => {
+    const docs = docsOf('values-production.yaml');
+    expect(ofKind(docs, 'StatefulSet')).toEqual([]);
+    expect(ofKind(docs, 'Secret')).toEqual([]);
+    const env = find<V1Deployment>(docs, 'Deployment', 'sg-stargate-gateway').spec?.template.spec
+      ?.containers[0]?.env;
+    const byName = new Map((env ?? []).map((e) => [e.name, e]));
+    expect(byName.get('STARGATE_REDIS_URL')?.valueFrom?.secretKeyRef?.name).toBe('stargate-redis');
+    expect(byName.get('STARGATE_AMQP_URL')?.valueFrom?.secretKeyRef?.name).toBe('stargate-rabbitmq');
+    expect(byName.get('STARGATE_REDIS_MODE')?.value).toBe('sentinel');
+    expect(byName.get('STARGATE_REDIS_SENTINELS')?.value?.split(',')).toHaveLength(3);
+  });
+
+  it('no values file holds a password, token or key', async () => {
+    for (const file of VALUES_FILES) {
+      const text = await readFile(`${CHART_DIR}/${file}`, 'utf8');
+      expect(text, file).not.toMatch(/^\s*(password|token|secret|clientSecret)\s*:\s*\S/im);
+      expect(text, file).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY/);
+    }
+  });
+
+  it('the quick start generates each store password once and uses it consistently', () => {
+    const docs = docsOf('values.yaml');
+    type Secret = Manifest & { stringData: Record<string, string> };
+    const rabbit = find<Secret>(docs, 'Secret', 'sg-stargate-rabbitmq');
+    const mongo = find<Secret>(docs, 'Secret', 'sg-stargate-mongodb');
+    const conn = find<Secret>(docs, 'Secret', 'stargate-server-connections');
+    expect(rabbit.stringData.password).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(conn.stringData['amqp-url']).toBe(rabbit.stringData.url);
+    expect(conn.stringData['amqp-url']).toContain(
+      `:${rabbit.stringData.password}@sg-stargate-rabbitmq.stargate-public.svc:5672`,
+    );
+    expect(conn.stringData['mongo-url']).toBe(mongo.stringData.url);
+    expect(mongo.metadata.namespace).toBe('stargate-private');
+  });
+
+  it('the Ingress exposes only /api, /oauth and /.well-known', () => {
+    const ing = find<V1Ingress>(docsOf('values-production.yaml'), 'Ingress', 'sg-stargate-gateway');
+    const paths = ing.spec?.rules?.[0]?.http?.paths.map((p) => `${p.pathType} ${p.path}`);
+    expect(paths).toEqual(['Prefix /api', 'Prefix /oauth', 'Prefix /.well-known']);
+    expect(ing.spec?.tls?.[0]?.secretName).toBe('stargate-tls');
+  });
+
+  it('production turns on autoscaling, a disruption budget, ServiceMonitor, alerts and the dashboard', () => {
+    const docs = docsOf('values-production.yaml');
+    expect(find(docs, 'HorizontalPodAutoscaler', 'sg-stargate-gateway')).toBeDefined();
+    expect(find(docs, 'PodDisruptionBudget', 'sg-stargate-gateway')).toMatchObject({
+      spec: { minAvailable: 2 },
+    });
+    expect(find(docs, 'ServiceMonitor', 'sg-stargate-gateway')).toBeDefined();
+    const rule = find<Manifest & { spec: { groups: { rules: { alert: string; expr: string }[] }[] } }>(
+      docs,
+      'PrometheusRule',
+      'sg-stargate',
+    );
+    const alerts = new Map(rule.spec.groups.flatMap((g) => g.rules).map((r) => [r.alert, r.expr]));
+    expect(alerts.get('StarGateHighErrorRate')).toContain('> 1');
+    expect(alerts.get('StarGateSlowRequests')).toMatch(/histogram_quantile\(0\.95.*> 2/s);
+    expect(alerts.get('StarGateQueueBacklog')).toContain('> 1000');
+    expect(alerts.get('StarGatePollingFailures')).toBeDefined();
+    const dash = find<Manifest & { data: Record<string, string> }>(
+      docs,
+      'ConfigMap',
+      'sg-stargate-dashboard',
+    );
+    expect(JSON.parse(dash.data['stargate.json'] ?? '{}').panels.length).toBeGreaterThan(5);
+  });
+});
