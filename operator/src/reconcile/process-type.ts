@@ -1,0 +1,115 @@
+import { type ProcessType, type ProcessTypeStatus, processQueue } from '@stargate/contracts';
+import { setCondition } from '../desired/conditions.js';
+import { isDeleting, isPaused, processTypeConfig, processTypeProblem } from '../desired/gateway-config.js';
+import {
+  desiredConfigMap,
+  desiredDeployment,
+  desiredPodDisruptionBudget,
+  type HandlerOptions,
+  handlerName,
+} from '../desired/handler.js';
+import { FIELD_MANAGER } from '../desired/labels.js';
+import type { DeploymentObject, KubeObject } from '../desired/objects.js';
+import { desiredServerConfig, handlerSummary } from '../desired/server-config.js';
+import { resourcePath } from '../kube/client.js';
+import { GATEWAY_CONFIG_KEY, type ReconcileContext, type ReconcileResult } from './context.js';
+import { hasFinalizer, patchStatus, setFinalizer } from './finalizers.js';
+
+/** A missing referenced Secret is not an event we watch for: look again after this long. */
+const RECHECK_MS = 10_000;
+
+function childPaths(ns: string, name: string) {
+  return [
+    resourcePath('apps/v1', 'Deployment', ns, name),
+    resourcePath('policy/v1', 'PodDisruptionBudget', ns, name),
+    resourcePath('v1', 'ConfigMap', ns, name),
+  ];
+}
+
+export async function reconcileProcessType(
+  ctx: ReconcileContext,
+  ns: string,
+  name: string,
+): Promise<ReconcileResult> {
+  let pt = ctx.processTypes.get(ns, name);
+  if (!pt) return {};
+  const opts: HandlerOptions = {
+    namespace: ctx.config.privateNamespace,
+    defaultImage: ctx.config.handlerImage,
+  };
+
+  if (isDeleting(pt)) {
+    if (!hasFinalizer(pt)) return {};
+    // The children live in another namespace, out of reach of owner references: delete them by name.
+    for (const path of childPaths(opts.namespace, handlerName(pt))) await ctx.client.delete(path);
+    await setFinalizer(ctx.client, pt, false);
+    ctx.enqueue(GATEWAY_CONFIG_KEY);
+    ctx.logger.info({ processType: `${ns}/${name}` }, 'process type deleted: handler removed');
+    return {};
+  }
+  if (isPaused(pt)) return {};
+
+  pt = await setFinalizer(ctx.client, pt, true);
+  const generation = pt.metadata.generation;
+  const base = {
+    ...(generation ? { observedGeneration: generation } : {}),
+    queue: processQueue(name),
+    handler: handlerSummary(pt),
+  };
+  const setReady = async (
+    status: 'True' | 'False',
+    reason: string,
+    message: string,
+    readyReplicas?: number,
+  ) => {
+    const ptStatus: ProcessTypeStatus = {
+      conditions: setCondition(
+        pt.status?.conditions,
+        { type: 'Ready', status, reason, message, ...(generation ? { observedGeneration: generation } : {}) },
+        ctx.now(),
+      ),
+      ...base,
+      ...(readyReplicas !== undefined ? { readyReplicas } : {}),
+    };
+    const before = pt.status?.conditions?.find((c) => c.type === 'Ready');
+    if (status === 'False' && before?.reason !== reason) ctx.events.record(pt, 'Warning', reason, message);
+    await patchStatus(ctx.client, pt as ProcessType & KubeObject, ptStatus);
+  };
+
+  const schemaProblem = processTypeProblem(processTypeConfig(pt));
+  if (schemaProblem) {
+    await setReady('False', schemaProblem.reason, schemaProblem.message);
+    ctx.enqueue(GATEWAY_CONFIG_KEY);
+    return {};
+  }
+  const ref = pt.spec.handler.forward?.credentialsSecretRef;
+  if (ref) {
+    const secret = await ctx.client.get(resourcePath('v1', 'Secret', opts.namespace, ref.name));
+    if (!secret) {
+      await setReady(
+        'False',
+        'SecretNotFound',
+        `Secret "${ref.name}" (forward credentials) not found in namespace ${opts.namespace}`,
+      );
+      return { requeueAfterMs: RECHECK_MS };
+    }
+  }
+
+  const tenants = ctx.tenants.list().filter((t) => t.metadata.namespace === ns && !isDeleting(t));
+  const serverConfig = desiredServerConfig([pt], tenants);
+  await ctx.client.apply(desiredConfigMap(pt, serverConfig, opts), FIELD_MANAGER);
+  const deployment = await ctx.client.apply<DeploymentObject>(
+    desiredDeployment(pt, serverConfig, opts),
+    FIELD_MANAGER,
+  );
+  await ctx.client.apply(desiredPodDisruptionBudget(pt, opts), FIELD_MANAGER);
+
+  const replicas = pt.spec.handler.replicas ?? 1;
+  const readyReplicas = deployment.status?.readyReplicas ?? 0;
+  if (replicas === 0) await setReady('True', 'ScaledToZero', 'handler scaled to zero replicas', 0);
+  else if (readyReplicas > 0)
+    await setReady('True', 'Available', `${readyReplicas}/${replicas} handler replicas ready`, readyReplicas);
+  else await setReady('False', 'HandlerNotReady', `0/${replicas} handler replicas ready`, 0);
+  ctx.enqueue(GATEWAY_CONFIG_KEY);
+  return {};
+}

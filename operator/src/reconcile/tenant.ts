@@ -1,0 +1,99 @@
+import { generateClientSecret, type Tenant, type TenantStatus } from '@stargate/contracts';
+import { setCondition } from '../desired/conditions.js';
+import { clientIdFor, credentialsSecretName } from '../desired/credentials.js';
+import { isDeleting, isPaused, tenantProblem } from '../desired/gateway-config.js';
+import { FIELD_MANAGER } from '../desired/labels.js';
+import type { KubeObject, SecretObject } from '../desired/objects.js';
+import { currentClientSecret, desiredCredentialsSecret } from '../desired/tenant-secret.js';
+import { resourcePath } from '../kube/client.js';
+import { GATEWAY_CONFIG_KEY, type ReconcileContext, type ReconcileResult } from './context.js';
+import { hasFinalizer, patchStatus, setFinalizer } from './finalizers.js';
+import { syncGatewayConfig } from './gateway-config.js';
+
+type TenantObject = Tenant & KubeObject;
+
+export async function reconcileTenant(
+  ctx: ReconcileContext,
+  ns: string,
+  name: string,
+): Promise<ReconcileResult> {
+  let tenant = ctx.tenants.get(ns, name);
+  if (!tenant) return {};
+  const secretPath = resourcePath('v1', 'Secret', ns, credentialsSecretName(name));
+
+  if (isDeleting(tenant)) {
+    if (!hasFinalizer(tenant)) return {};
+    // Access ends first: the gateways get a config without this tenant before anything else goes.
+    await syncGatewayConfig(ctx);
+    await ctx.client.delete(secretPath);
+    await setFinalizer(ctx.client, tenant, false);
+    ctx.logger.info({ tenant: `${ns}/${name}` }, 'tenant deleted: access revoked, credentials removed');
+    return {};
+  }
+  if (isPaused(tenant)) return {};
+
+  tenant = await setFinalizer(ctx.client, tenant, true);
+  let hash: string | undefined;
+  if (tenant.spec.credentials?.type !== 'external') {
+    // Read from the API server, not the cache: a stale cache must never make us mint a second secret.
+    const existing = await ctx.client.get<SecretObject>(secretPath);
+    let clientSecret = currentClientSecret(tenant, existing);
+    if (!clientSecret) {
+      clientSecret = generateClientSecret();
+      ctx.events.record(
+        tenant,
+        'Normal',
+        existing ? 'CredentialsRotated' : 'CredentialsCreated',
+        `client secret ${existing ? 'rotated' : 'generated'} in Secret ${credentialsSecretName(name)}`,
+      );
+    }
+    await ctx.client.apply(
+      desiredCredentialsSecret(tenant, clientSecret, ctx.config.tokenUrl),
+      FIELD_MANAGER,
+    );
+    hash = 'present';
+  } else {
+    await ctx.client.delete(secretPath);
+  }
+
+  const known = new Set(
+    ctx.processTypes
+      .list()
+      .filter((p) => p.metadata.namespace === ns && !isDeleting(p))
+      .map((p) => p.metadata.name),
+  );
+  const problem = tenantProblem(tenant, known, hash);
+  const generation = tenant.metadata.generation;
+  const ready = problem
+    ? { type: 'Ready', status: 'False' as const, ...problem }
+    : tenant.spec.suspended
+      ? {
+          type: 'Ready',
+          status: 'True' as const,
+          reason: 'Suspended',
+          message: 'suspended: the gateways refuse every request of this tenant',
+        }
+      : {
+          type: 'Ready',
+          status: 'True' as const,
+          reason: 'Configured',
+          message: 'the gateways accept this tenant',
+        };
+  const previousReady = tenant.status?.conditions?.find((c) => c.type === 'Ready');
+  if (problem && previousReady?.reason !== problem.reason) {
+    ctx.events.record(tenant, 'Warning', problem.reason, problem.message);
+  }
+  const status: TenantStatus = {
+    conditions: setCondition(
+      tenant.status?.conditions,
+      { ...ready, ...(generation ? { observedGeneration: generation } : {}) },
+      ctx.now(),
+    ),
+    ...(generation ? { observedGeneration: generation } : {}),
+    clientId: clientIdFor(tenant),
+    ...(tenant.spec.credentials?.type !== 'external' ? { secretName: credentialsSecretName(name) } : {}),
+  };
+  await patchStatus(ctx.client, tenant as TenantObject, status);
+  ctx.enqueue(GATEWAY_CONFIG_KEY);
+  return {};
+}
