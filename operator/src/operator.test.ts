@@ -1,0 +1,321 @@
+import {
+  FINALIZER,
+  type GatewayConfig,
+  GROUP_VERSION,
+  PAUSED_ANNOTATION,
+  type ProcessType,
+  type Tenant,
+  verifyClientSecret,
+} from '@stargate/contracts';
+import { eventually } from '@stargate/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeploymentObject, SecretObject } from './desired/objects.js';
+import { KubeError, resourcePath } from './kube/client.js';
+import { startOperator, type Operator } from './operator.js';
+import { createNamespace, installCrds, testClient, testConfig, testLogger } from './testing/cluster.js';
+
+const client = testClient();
+let ns: { watch: string; gateway: string; private: string };
+let operator: Operator;
+
+const tenantPath = (name?: string) => resourcePath(GROUP_VERSION, 'Tenant', ns.watch, name);
+const ptPath = (name?: string) => resourcePath(GROUP_VERSION, 'ProcessType', ns.watch, name);
+const secretPath = (namespace: string, name: string) => resourcePath('v1', 'Secret', namespace, name);
+const decode = (s: string | undefined) => Buffer.from(s ?? '', 'base64').toString('utf8');
+
+async function gatewayConfig(): Promise<GatewayConfig | undefined> {
+  const s = await client.get<SecretObject>(secretPath(ns.gateway, 'stargate-gateway-config'));
+  const raw = s?.data?.['gateway-config.json'];
+  return raw ? (JSON.parse(decode(raw)) as GatewayConfig) : undefined;
+}
+
+function tenant(name: string, spec: Partial<Tenant['spec']> = {}) {
+  return {
+    apiVersion: GROUP_VERSION,
+    kind: 'Tenant',
+    metadata: { name },
+    spec: { displayName: `${name} Inc.`, processTypes: [{ name: 'order' }], ...spec },
+  };
+}
+
+function processType(name: string, handler: ProcessType['spec']['handler'] = { builtin: name }) {
+  return {
+    apiVersion: GROUP_VERSION,
+    kind: 'ProcessType',
+    metadata: { name },
+    spec: { requestSchema: { type: 'object', required: ['x'] }, handler },
+  };
+}
+
+async function applyTenant(obj: ReturnType<typeof tenant>) {
+  return client.apply<Tenant>({ ...obj, metadata: { ...obj.metadata, namespace: ns.watch } }, 'test');
+}
+
+async function applyProcessType(obj: ReturnType<typeof processType>) {
+  return client.apply<ProcessType>({ ...obj, metadata: { ...obj.metadata, namespace: ns.watch } }, 'test');
+}
+
+const ready = (
+  obj: { status?: { conditions?: { type: string; status: string; reason: string }[] } } | undefined,
+) => obj?.status?.conditions?.find((c) => c.type === 'Ready');
+
+beforeAll(async () => {
+  await installCrds(client);
+  ns = {
+    watch: await createNamespace(client, 'op'),
+    gateway: await createNamespace(client, 'op-gw'),
+    private: await createNamespace(client, 'op-priv'),
+  };
+  operator = startOperator({ client, config: testConfig(ns), logger: testLogger, retryPeriodMs: 200 });
+  await eventually(() => operator.isLeader() && operator.ready());
+});
+
+afterAll(async () => {
+  // Our finalizers need the operator: delete what is left while it still runs.
+  for (const kind of ['Tenant', 'ProcessType'] as const) {
+    const list = await client.list<Tenant>(resourcePath(GROUP_VERSION, kind, ns.watch));
+    for (const item of list.items)
+      await client.delete(resourcePath(GROUP_VERSION, kind, ns.watch, item.metadata.name));
+  }
+  await eventually(async () => (await client.list(tenantPath())).items.length === 0);
+  await eventually(async () => (await client.list(ptPath())).items.length === 0);
+  await operator?.close();
+  for (const n of Object.values(ns ?? {})) await client.delete(resourcePath('v1', 'Namespace', undefined, n));
+});
+
+describe('CRDs', () => {
+  it('refuse invalid resources with messages a person understands', async () => {
+    const bad = tenant('bad', {
+      processTypes: [{ name: 'order' }],
+      rateLimit: { requestsPerMinute: 10, perType: [{ processType: 'shipping', requestsPerMinute: 1 }] },
+      credentials: { type: 'external', issuer: 'https://idp' },
+    });
+    const err = await applyTenant(bad).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KubeError);
+    expect((err as KubeError).status).toBe(422);
+    expect((err as KubeError).message).toContain(
+      'rateLimit.perType may only name process types listed in spec.processTypes',
+    );
+    expect((err as KubeError).message).toContain(
+      'credentials of type external need issuer, audience and jwksUrl',
+    );
+
+    const noOps = await applyTenant(
+      tenant('bad2', { processTypes: [{ name: 'order', operations: ['delete' as 'read'] }] }),
+    ).catch((e: unknown) => e as KubeError);
+    expect(noOps.message).toMatch(/supported values: "submit", "read", "cancel"/);
+
+    const twoHandlers = await applyProcessType(processType('bad', { builtin: 'order', image: 'x' })).catch(
+      (e: unknown) => e as KubeError,
+    );
+    expect(twoHandlers.message).toContain('handler needs exactly one of builtin, forward or image');
+  });
+});
+
+describe('Tenant', () => {
+  it('create, update, rotate, suspend, delete: Secrets, gateway config and conditions follow', async () => {
+    await applyProcessType(processType('order'));
+    const t0 = Date.now();
+    await applyTenant(tenant('acme', { rateLimit: { requestsPerMinute: 100 } }));
+    const first = await eventually(async () => (await gatewayConfig())?.tenants.find((t) => t.id === 'acme'));
+    const createLatency = Date.now() - t0;
+
+    const creds = await client.get<SecretObject>(secretPath(ns.watch, 'acme-stargate-credentials'));
+    expect(decode(creds?.data?.['client-id'])).toBe('acme-client');
+    expect(decode(creds?.data?.['token-url'])).toBe('https://gateway.example/oauth/token');
+    const secret1 = decode(creds?.data?.['client-secret']);
+    expect(secret1.length).toBeGreaterThan(30);
+    expect(creds?.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Tenant', name: 'acme' });
+    expect(verifyClientSecret(secret1, first.clientSecretHash ?? '')).toBe(true);
+    expect(first.rateLimit.requestsPerMinute).toBe(100);
+
+    const t = await eventually(async () => {
+      const x = await client.get<Tenant>(tenantPath('acme'));
+      return ready(x)?.status === 'True' ? x : undefined;
+    });
+    expect(t.status).toMatchObject({
+      clientId: 'acme-client',
+      secretName: 'acme-stargate-credentials',
+      observedGeneration: 1,
+    });
+    expect(t.metadata.finalizers).toContain(FINALIZER);
+
+    const t1 = Date.now();
+    await applyTenant(tenant('acme', { rateLimit: { requestsPerMinute: 250 } }));
+    await eventually(
+      async () =>
+        (await gatewayConfig())?.tenants.find((x) => x.id === 'acme')?.rateLimit.requestsPerMinute === 250,
+    );
+    const updateLatency = Date.now() - t1;
+    await eventually(
+      async () => (await client.get<Tenant>(tenantPath('acme')))?.status?.observedGeneration === 2,
+    );
+
+    await applyTenant(
+      tenant('acme', { rateLimit: { requestsPerMinute: 250 }, credentials: { rotationToken: 'r2' } }),
+    );
+    const rotated = await eventually(async () => {
+      const s = decode(
+        (await client.get<SecretObject>(secretPath(ns.watch, 'acme-stargate-credentials')))?.data?.[
+          'client-secret'
+        ],
+      );
+      return s !== secret1 ? s : undefined;
+    });
+    await eventually(async () =>
+      verifyClientSecret(
+        rotated,
+        (await gatewayConfig())?.tenants.find((x) => x.id === 'acme')?.clientSecretHash ?? '',
+      ),
+    );
+    expect(
+      verifyClientSecret(
+        secret1,
+        (await gatewayConfig())?.tenants.find((x) => x.id === 'acme')?.clientSecretHash ?? '',
+      ),
+    ).toBe(false);
+
+    const t2 = Date.now();
+    await applyTenant(
+      tenant('acme', {
+        rateLimit: { requestsPerMinute: 250 },
+        credentials: { rotationToken: 'r2' },
+        suspended: true,
+      }),
+    );
+    await eventually(
+      async () => (await gatewayConfig())?.tenants.find((x) => x.id === 'acme')?.suspended === true,
+    );
+    const suspendLatency = Date.now() - t2;
+    await eventually(async () => ready(await client.get<Tenant>(tenantPath('acme')))?.reason === 'Suspended');
+
+    const events = await client.list<{ reason: string; involvedObject: { name: string } }>(
+      resourcePath('v1', 'Event', ns.watch),
+    );
+    expect(events.items.filter((e) => e.involvedObject.name === 'acme').map((e) => e.reason)).toEqual(
+      expect.arrayContaining(['CredentialsCreated', 'CredentialsRotated']),
+    );
+
+    const t3 = Date.now();
+    await client.delete(tenantPath('acme'));
+    await eventually(async () => (await gatewayConfig())?.tenants.every((x) => x.id !== 'acme'));
+    const deleteLatency = Date.now() - t3;
+    await eventually(async () => !(await client.get(secretPath(ns.watch, 'acme-stargate-credentials'))));
+    await eventually(async () => !(await client.get(tenantPath('acme'))));
+    console.log(
+      `[measure] Tenant apply → gateway-config Secret updated: create ${createLatency} ms, update ${updateLatency} ms, suspend ${suspendLatency} ms, delete ${deleteLatency} ms`,
+    );
+  });
+
+  it('an unknown process type gives Ready=False, and recovers by itself once it exists', async () => {
+    await applyTenant(tenant('globex', { processTypes: [{ name: 'shipping' }] }));
+    const cond = await eventually(async () => {
+      const c = ready(await client.get<Tenant>(tenantPath('globex')));
+      return c?.reason === 'UnknownProcessType' ? c : undefined;
+    });
+    expect(cond.status).toBe('False');
+    expect((await gatewayConfig())?.tenants.some((x) => x.id === 'globex')).toBe(false);
+    await applyProcessType(processType('shipping'));
+    await eventually(async () => ready(await client.get<Tenant>(tenantPath('globex')))?.status === 'True');
+    await eventually(async () => (await gatewayConfig())?.tenants.some((x) => x.id === 'globex'));
+  });
+
+  it('a paused tenant is frozen: spec changes do not reach the gateways until unpaused', async () => {
+    await applyTenant(tenant('initech'));
+    await eventually(async () => (await gatewayConfig())?.tenants.some((x) => x.id === 'initech'));
+    const paused = {
+      ...tenant('initech', { suspended: true }),
+      metadata: { name: 'initech', annotations: { [PAUSED_ANNOTATION]: 'true' } },
+    };
+    await client.apply({ ...paused, metadata: { ...paused.metadata, namespace: ns.watch } }, 'test');
+    // Another change that is reconciled proves the operator has seen the paused one.
+    await applyTenant(tenant('hooli'));
+    await eventually(async () => (await gatewayConfig())?.tenants.some((x) => x.id === 'hooli'));
+    expect((await gatewayConfig())?.tenants.find((x) => x.id === 'initech')?.suspended).toBe(false);
+    await client.apply(
+      {
+        ...paused,
+        metadata: { name: 'initech', namespace: ns.watch, annotations: { [PAUSED_ANNOTATION]: 'false' } },
+      },
+      'test',
+    );
+    await eventually(
+      async () => (await gatewayConfig())?.tenants.find((x) => x.id === 'initech')?.suspended === true,
+    );
+  });
+});
+
+describe('ProcessType', () => {
+  const deploymentPath = (name: string) =>
+    resourcePath('apps/v1', 'Deployment', ns.private, `stargate-handler-${name}`);
+
+  it('becomes a hardened handler Deployment, ConfigMap and PDB in the private namespace, and goes when deleted', async () => {
+    await applyProcessType({ ...processType('billing', { builtin: 'billing', replicas: 3 }) });
+    const d = await eventually(() => client.get<DeploymentObject>(deploymentPath('billing')));
+    expect(d.spec.replicas).toBe(3);
+    expect(d.metadata.labels).toMatchObject({
+      'stargate.io/process-type': 'billing',
+      'stargate.io/owner-namespace': ns.watch,
+    });
+    const json = JSON.stringify(d.spec);
+    expect(json).toContain('"image":"registry.example/stargate:test"');
+    expect(json).toContain('{"name":"STARGATE_PROCESS_TYPES","value":"billing"}');
+    expect(json).toContain('"secretKeyRef":{"name":"stargate-server-connections","key":"amqp-url"}');
+    expect(json).toContain('"readOnlyRootFilesystem":true');
+    const cm = await client.get<{ data: Record<string, string> }>(
+      resourcePath('v1', 'ConfigMap', ns.private, 'stargate-handler-billing'),
+    );
+    expect(JSON.parse(cm?.data['server-config.json'] ?? '{}').processTypes[0]).toMatchObject({
+      name: 'billing',
+      handler: { builtin: 'billing' },
+    });
+    expect(
+      await client.get(
+        resourcePath('policy/v1', 'PodDisruptionBudget', ns.private, 'stargate-handler-billing'),
+      ),
+    ).toBeTruthy();
+    const pt = await eventually(async () => {
+      const p = await client.get<ProcessType>(ptPath('billing'));
+      return p?.status?.queue ? p : undefined;
+    });
+    expect(pt.status).toMatchObject({
+      queue: 'stargate.process.billing',
+      handler: 'builtin:billing',
+      readyReplicas: 0,
+    });
+    // No kubelet in this cluster: the pods never become ready, and the condition says so.
+    expect(ready(pt)).toMatchObject({ status: 'False', reason: 'HandlerNotReady' });
+
+    await applyProcessType({ ...processType('billing', { image: 'acme/billing:2', replicas: 1 }) });
+    await eventually(async () => {
+      const x = await client.get<DeploymentObject>(deploymentPath('billing'));
+      return x?.spec.replicas === 1 && JSON.stringify(x.spec).includes('"image":"acme/billing:2"');
+    });
+
+    await client.delete(ptPath('billing'));
+    await eventually(async () => !(await client.get(deploymentPath('billing'))));
+    expect(
+      await client.get(resourcePath('v1', 'ConfigMap', ns.private, 'stargate-handler-billing')),
+    ).toBeUndefined();
+    expect(
+      await client.get(
+        resourcePath('policy/v1', 'PodDisruptionBudget', ns.private, 'stargate-handler-billing'),
+      ),
+    ).toBeUndefined();
+    await eventually(async () => !(await client.get(ptPath('billing'))));
+  });
+
+  it('a missing forward credentials Secret gives Ready=False SecretNotFound, and no Deployment', async () => {
+    await applyProcessType(
+      processType('erp', {
+        forward: { url: 'http://erp.private/run', credentialsSecretRef: { name: 'erp-token', key: 'token' } },
+      }),
+    );
+    const cond = await eventually(async () => {
+      const c = ready(await client.get<ProcessType>(ptPath('erp')));
+      return c?.reason === 'SecretNotFound' ? c : undefined;
+    });
+    expect(cond.status).toBe('False');
+    expect(await client.get(deploymentPath('erp'))).toBeUndefined();
+  });
+});
