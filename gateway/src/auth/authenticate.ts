@@ -1,0 +1,50 @@
+import type { Operation } from '@stargate/contracts';
+import { scopeFor } from '@stargate/contracts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError } from '../http/errors.js';
+import type { GatewayContext } from '../http/context.js';
+import { rateLimitHeaders, retryAfterSeconds } from '../ratelimit/rate-limiter.js';
+import type { Principal } from './principal.js';
+
+/** Verifies the bearer token against the config in force now. */
+export async function authenticate(ctx: GatewayContext, request: FastifyRequest): Promise<Principal> {
+  const header = request.headers.authorization;
+  const m = typeof header === 'string' ? /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header) : null;
+  if (!m) {
+    throw new GatewayError('INVALID_TOKEN', 'A bearer access token is required', {
+      authFailure: 'missing',
+      headers: { 'www-authenticate': 'Bearer' },
+    });
+  }
+  const config = ctx.config.current();
+  if (!config) throw new GatewayError('SERVICE_UNAVAILABLE', 'The gateway is starting', { retryAfter: 5 });
+  const principal = await ctx.tokenVerifier.verify(m[1]!, config);
+  request.principal = principal;
+  return principal;
+}
+
+export function requireScope(principal: Principal, processType: string, operation: Operation): void {
+  if (!principal.scopes.has(scopeFor(processType, operation))) {
+    throw new GatewayError(
+      'INSUFFICIENT_PERMISSIONS',
+      `The token lacks the scope ${scopeFor(processType, operation)}`,
+      { authFailure: 'scope' },
+    );
+  }
+}
+
+/** Charges the tenant's budget (and the type's, when given); sets the headers on every answer. */
+export async function enforceRateLimit(
+  ctx: GatewayContext,
+  principal: Principal,
+  reply: FastifyReply,
+  processType?: string,
+): Promise<void> {
+  const decision = await ctx.rateLimiter.check(principal.tenant, processType);
+  reply.headers(rateLimitHeaders(decision));
+  if (!decision.allowed) {
+    ctx.metrics.rateLimitExceeded.inc({ tenant: principal.tenant.id });
+    const retryAfter = retryAfterSeconds(decision);
+    throw new GatewayError('RATE_LIMIT_EXCEEDED', 'Too many requests; slow down', { retryAfter });
+  }
+}

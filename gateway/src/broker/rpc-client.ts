@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { QUEUES, type RpcReply, type RpcRequest } from '@stargate/contracts';
+import type { Channel, ConsumeMessage } from 'amqplib';
+import { BrokerUnavailableError, RpcTimeoutError } from '../http/errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Broker } from './broker.js';
+
+const REPLY_TO = 'amq.rabbitmq.reply-to';
+
+interface Pending {
+  resolve(reply: RpcReply): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Request/reply to the server over QUEUES.rpc with RabbitMQ's direct reply-to: no reply queue
+ * to declare or clean up; a reply that arrives after the deadline is simply dropped.
+ */
+export function createRpcClient(deps: { broker: Broker; logger: Logger; deadlineMs?: number }) {
+  const deadlineMs = deps.deadlineMs ?? 3000;
+  const pending = new Map<string, Pending>();
+  let channel: Channel | undefined;
+
+  deps.broker.onConnected(async (conn) => {
+    const ch = await conn.createChannel();
+    ch.on('error', (err: Error) => deps.logger.warn({ err }, 'AMQP rpc channel error'));
+    ch.on('close', () => {
+      if (channel === ch) channel = undefined;
+      for (const [id, p] of pending) {
+        clearTimeout(p.timer);
+        p.reject(new BrokerUnavailableError('RabbitMQ connection lost'));
+        pending.delete(id);
+      }
+    });
+    ch.on('return', (msg: { properties: { correlationId?: string } }) => {
+      const id = msg.properties.correlationId;
+      const p = id ? pending.get(id) : undefined;
+      if (p && id) {
+        clearTimeout(p.timer);
+        pending.delete(id);
+        p.reject(new BrokerUnavailableError('the server is not serving queries'));
+      }
+    });
+    await ch.consume(
+      REPLY_TO,
+      (msg: ConsumeMessage | null) => {
+        if (!msg) return;
+        const id = msg.properties.correlationId as string | undefined;
+        const p = id ? pending.get(id) : undefined;
+        if (!p || !id) return;
+        clearTimeout(p.timer);
+        pending.delete(id);
+        try {
+          p.resolve(JSON.parse(msg.content.toString('utf8')) as RpcReply);
+        } catch (err) {
+          p.reject(err as Error);
+        }
+      },
+      { noAck: true },
+    );
+    channel = ch;
+  });
+
+  return {
+    call(request: RpcRequest, headers: Record<string, unknown> = {}): Promise<RpcReply> {
+      const ch = channel;
+      if (!ch) return Promise.reject(new BrokerUnavailableError('RabbitMQ is not connected'));
+      const correlationId = randomUUID();
+      return new Promise<RpcReply>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          pending.delete(correlationId);
+          reject(new RpcTimeoutError(`no answer from the server within ${deadlineMs} ms`));
+        }, deadlineMs);
+        pending.set(correlationId, { resolve, reject, timer });
+        try {
+          ch.sendToQueue(QUEUES.rpc, Buffer.from(JSON.stringify(request)), {
+            correlationId,
+            replyTo: REPLY_TO,
+            contentType: 'application/json',
+            expiration: String(deadlineMs),
+            mandatory: true,
+            headers,
+          });
+        } catch (err) {
+          clearTimeout(timer);
+          pending.delete(correlationId);
+          reject(new BrokerUnavailableError((err as Error).message));
+        }
+      });
+    },
+    close() {
+      for (const p of pending.values()) {
+        clearTimeout(p.timer);
+        p.reject(new BrokerUnavailableError('gateway closing'));
+      }
+      pending.clear();
+    },
+  };
+}
+
+export type RpcClient = ReturnType<typeof createRpcClient>;

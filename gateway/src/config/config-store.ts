@@ -1,0 +1,124 @@
+import {
+  type GatewayConfig,
+  type Operation,
+  type ProcessTypeConfig,
+  scopeFor,
+  type TenantConfig,
+  validateGatewayConfig,
+} from '@stargate/contracts';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+
+/** A validated GatewayConfig with its lookups and request-schema validators compiled once. */
+export interface LoadedConfig {
+  config: GatewayConfig;
+  revision: string;
+  tenantById: ReadonlyMap<string, TenantConfig>;
+  tenantByClientId: ReadonlyMap<string, TenantConfig>;
+  tenantByIssuer: ReadonlyMap<string, TenantConfig[]>;
+  processType: ReadonlyMap<string, ProcessTypeConfig>;
+  validateRequest: ReadonlyMap<string, ValidateFunction>;
+  /** The scopes the tenant is granted now (`process:<type>:<op>`). */
+  grantedScopes(tenant: TenantConfig): Set<string>;
+}
+
+function load(config: GatewayConfig): LoadedConfig {
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  addFormats.default(ajv);
+  const validateRequest = new Map<string, ValidateFunction>();
+  const processType = new Map<string, ProcessTypeConfig>();
+  for (const pt of config.processTypes) {
+    processType.set(pt.name, pt);
+    validateRequest.set(pt.name, ajv.compile(pt.requestSchema));
+  }
+  const tenantByIssuer = new Map<string, TenantConfig[]>();
+  for (const t of config.tenants) {
+    if (!t.externalIssuer) continue;
+    const list = tenantByIssuer.get(t.externalIssuer.issuer) ?? [];
+    list.push(t);
+    tenantByIssuer.set(t.externalIssuer.issuer, list);
+  }
+  const scopeCache = new Map<string, Set<string>>();
+  return {
+    config,
+    revision: config.revision,
+    tenantById: new Map(config.tenants.map((t) => [t.id, t])),
+    tenantByClientId: new Map(config.tenants.map((t) => [t.clientId, t])),
+    tenantByIssuer,
+    processType,
+    validateRequest,
+    grantedScopes(tenant) {
+      let scopes = scopeCache.get(tenant.id);
+      if (!scopes) {
+        scopes = new Set(
+          tenant.processTypes.flatMap((g) => g.operations.map((op: Operation) => scopeFor(g.name, op))),
+        );
+        scopeCache.set(tenant.id, scopes);
+      }
+      return scopes;
+    },
+  };
+}
+
+export interface ConfigStore {
+  /** The config in force, or undefined before the first good document. */
+  current(): LoadedConfig | undefined;
+  /** Validates and swaps in a new document; on rejection the last good one stays. */
+  apply(doc: unknown, source: string): { ok: true } | { ok: false; errors: string[] };
+  /** Resolves once a first good document is in force. */
+  ready(): Promise<LoadedConfig>;
+}
+
+export function createConfigStore(deps: { logger: Logger; metrics: Metrics }): ConfigStore {
+  let loaded: LoadedConfig | undefined;
+  let resolveReady: (c: LoadedConfig) => void = () => undefined;
+  const readyPromise = new Promise<LoadedConfig>((resolve) => {
+    resolveReady = resolve;
+  });
+  return {
+    current: () => loaded,
+    ready: () => readyPromise,
+    apply(doc, source) {
+      const result = validateGatewayConfig(doc);
+      if (!result.ok) {
+        deps.metrics.configReloads.inc({ result: 'rejected' });
+        deps.logger.error(
+          {
+            event: 'config.rejected',
+            source,
+            errors: result.errors.slice(0, 20),
+            keptRevision: loaded?.revision,
+          },
+          'gateway configuration rejected; the last good one stays in force',
+        );
+        return { ok: false, errors: result.errors };
+      }
+      if (loaded && loaded.revision === result.config.revision) return { ok: true };
+      let next: LoadedConfig;
+      try {
+        next = load(result.config);
+      } catch (err) {
+        deps.metrics.configReloads.inc({ result: 'rejected' });
+        deps.logger.error({ event: 'config.rejected', source, err }, 'gateway configuration rejected');
+        return { ok: false, errors: [(err as Error).message] };
+      }
+      const previous = loaded?.revision;
+      loaded = next;
+      deps.metrics.configReloads.inc({ result: 'applied' });
+      deps.logger.info(
+        {
+          event: 'config.applied',
+          source,
+          revision: next.revision,
+          previous,
+          tenants: next.config.tenants.length,
+        },
+        'gateway configuration applied',
+      );
+      resolveReady(next);
+      return { ok: true };
+    },
+  };
+}

@@ -1,0 +1,87 @@
+/** Gateway settings from the environment (names of the agreed runtime interface), checked once at start-up. */
+export interface GatewayEnv {
+  host: string;
+  port: number;
+  publicUrl: string;
+  redisUrl: string;
+  redisPrefix: string;
+  amqpUrl: string;
+  config: { kind: 'file'; path: string } | { kind: 'kubernetes'; namespace: string; name: string };
+  issuer: string;
+  audience: string;
+  signingKeysDir: string;
+  logLevel: string;
+  idempotencyTtlSeconds: number;
+  stateTtlSeconds: number;
+}
+
+export function readGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
+  const problems: string[] = [];
+  const need = (name: string): string => {
+    const v = env[name]?.trim();
+    if (!v) problems.push(`${name} is required`);
+    return v ?? '';
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return n;
+  };
+  const url = (name: string, fallback?: string): string => {
+    const raw = env[name]?.trim() || fallback;
+    if (!raw) {
+      problems.push(`${name} is required`);
+      return '';
+    }
+    try {
+      new URL(raw);
+    } catch {
+      problems.push(`${name} is not a URL (got "${raw}")`);
+    }
+    return raw;
+  };
+
+  const publicUrl = url('STARGATE_PUBLIC_URL', 'http://localhost:8080').replace(/\/+$/, '');
+  const source = env.STARGATE_CONFIG_SOURCE?.trim() || 'file';
+  let config: GatewayEnv['config'];
+  if (source === 'kubernetes') {
+    config = {
+      kind: 'kubernetes',
+      namespace: need('STARGATE_CONFIG_NAMESPACE'),
+      name: need('STARGATE_CONFIG_NAME'),
+    };
+  } else if (source === 'file') {
+    config = { kind: 'file', path: need('STARGATE_CONFIG_FILE') };
+  } else {
+    problems.push(`STARGATE_CONFIG_SOURCE must be "file" or "kubernetes" (got "${source}")`);
+    config = { kind: 'file', path: '' };
+  }
+  const logLevel = env.STARGATE_LOG_LEVEL?.trim() || 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    problems.push(
+      `STARGATE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${logLevel}")`,
+    );
+  }
+  const result: GatewayEnv = {
+    host: env.STARGATE_GATEWAY_HOST?.trim() || '0.0.0.0',
+    port: int('STARGATE_GATEWAY_PORT', 8080, 0, 65535),
+    publicUrl,
+    redisUrl: url('STARGATE_REDIS_URL'),
+    redisPrefix: env.STARGATE_REDIS_PREFIX?.trim() || 'sg',
+    amqpUrl: url('STARGATE_AMQP_URL'),
+    config,
+    issuer: env.STARGATE_TOKEN_ISSUER?.trim() || publicUrl,
+    audience: env.STARGATE_TOKEN_AUDIENCE?.trim() || 'stargate-api',
+    signingKeysDir: need('STARGATE_SIGNING_KEYS_DIR'),
+    logLevel,
+    idempotencyTtlSeconds: int('STARGATE_IDEMPOTENCY_TTL_SECONDS', 86_400, 60, 30 * 86_400),
+    stateTtlSeconds: int('STARGATE_STATE_TTL_SECONDS', 86_400, 60, 365 * 86_400),
+  };
+  if (problems.length) throw new Error(`invalid gateway configuration: ${problems.join('; ')}`);
+  return result;
+}

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { HTTP_HEADERS, isValidCorrelationId } from '@stargate/contracts';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { registerHealthRoutes } from '../routes/health.js';
+import { registerOAuthRoutes } from '../routes/oauth.js';
+import { registerProcessTypeRoutes } from '../routes/process-types.js';
+import { registerProcessRoutes } from '../routes/processes.js';
+import { API_PREFIX, type GatewayContext } from './context.js';
+import { GatewayError } from './errors.js';
+import { sendProblem, toGatewayError } from './problem-reply.js';
+import { stripIdentityHeaders, traceContext } from './request-context.js';
+
+/** Larger than any process type may allow (the config schema caps it at 10 MiB); types check their own. */
+const BODY_LIMIT = 10 * 1024 * 1024 + 64 * 1024;
+
+const OPERATIONAL = new Set([
+  '/health/live',
+  '/health/ready',
+  '/health/startup',
+  '/metrics',
+  '/openapi.json',
+]);
+
+export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    // The correlation id doubles as the request id, so every log line of a request carries it.
+    genReqId: (req) => {
+      const given = req.headers[HTTP_HEADERS.correlationId];
+      return isValidCorrelationId(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+    trustProxy: true,
+  });
+
+  // Own JSON parser: remembers the body size (per-type limits) and refuses empty bodies cleanly.
+  app.removeContentTypeParser(['application/json']);
+  app.addContentTypeParser(
+    /^application\/([\w.-]+\+)?json$/,
+    { parseAs: 'buffer' },
+    (request, body, done) => {
+      const buf = body as Buffer;
+      request.bodySize = buf.length;
+      if (buf.length === 0) return done(new GatewayError('INVALID_REQUEST', 'The body is empty'), undefined);
+      try {
+        done(null, JSON.parse(buf.toString('utf8')));
+      } catch {
+        done(new GatewayError('INVALID_REQUEST', 'The body is not valid JSON'), undefined);
+      }
+    },
+  );
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.startedAt = process.hrtime.bigint();
+    stripIdentityHeaders(request);
+    request.trace = traceContext(request);
+    reply.header(HTTP_HEADERS.correlationId, request.id);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    ctx.metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
+    ctx.metrics.requestDuration.observe(
+      { route, method: request.method },
+      Number(process.hrtime.bigint() - request.startedAt) / 1e9,
+    );
+    if (OPERATIONAL.has(route) || route.startsWith('/.well-known')) return;
+    const status = reply.statusCode;
+    const info = request.auditInfo;
+    ctx.auditor.record({
+      action: info?.action ?? `${request.method} ${route}`,
+      method: request.method,
+      route,
+      status,
+      outcome:
+        status < 400 ? 'success' : status === 401 || status === 403 || status === 429 ? 'denied' : 'error',
+      correlationId: request.id,
+      ...(request.principal
+        ? { tenantId: request.principal.tenant.id, clientId: request.principal.clientId }
+        : {}),
+      ...(info?.processId ? { processId: info.processId } : {}),
+      ...(info?.processType ? { processType: info.processType } : {}),
+      ...(request.ip ? { remoteAddress: request.ip } : {}),
+    });
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const mapped = toGatewayError(err);
+    if (mapped.code === 'INTERNAL_ERROR') request.log.error({ err }, 'request failed');
+    else if (mapped.code === 'SERVICE_UNAVAILABLE' || mapped.code === 'UPSTREAM_TIMEOUT') {
+      request.log.warn({ err: (err as Error).message }, 'dependency unavailable');
+    }
+    return sendProblem(ctx, request, reply, mapped);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(ctx, request, reply, new GatewayError('NOT_FOUND', 'No such resource')),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'StarGate gateway API',
+        version: '1.0.0',
+        description: 'Submit business processes and read their status. Errors are application/problem+json.',
+      },
+      servers: [{ url: ctx.publicUrl }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          oauth2: {
+            type: 'oauth2',
+            flows: { clientCredentials: { tokenUrl: `${ctx.publicUrl}/oauth/token`, scopes: {} } },
+          },
+        },
+      },
+    },
+  });
+
+  await app.register(async (scope) => registerOAuthRoutes(scope, ctx));
+  await app.register(async (scope) => registerOAuthRoutes(scope, ctx), { prefix: API_PREFIX });
+  await app.register(async (scope) => registerProcessRoutes(scope, ctx), { prefix: API_PREFIX });
+  await app.register(async (scope) => registerProcessTypeRoutes(scope, ctx), { prefix: API_PREFIX });
+  await app.register(async (scope) => registerHealthRoutes(scope, ctx));
+  return app;
+}

@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import {
+  CLIENT_IDENTITY_HEADERS,
+  formatTraceparent,
+  HTTP_HEADERS,
+  parseTraceparent,
+} from '@stargate/contracts';
+import type { FastifyRequest } from 'fastify';
+import type { Principal } from '../auth/principal.js';
+
+export interface AuditInfo {
+  action: string;
+  processId?: string;
+  processType?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+    /** W3C trace context to send on: our own span under the caller's trace. */
+    trace: { traceparent: string; tracestate?: string };
+    auditInfo?: AuditInfo;
+    bodySize?: number;
+    startedAt: bigint;
+  }
+}
+
+/** Identity comes from the token only: identity headers sent by a client are dropped unseen. */
+export function stripIdentityHeaders(request: FastifyRequest): void {
+  for (const name of CLIENT_IDENTITY_HEADERS) delete request.headers[name];
+}
+
+export function traceContext(request: FastifyRequest): { traceparent: string; tracestate?: string } {
+  const incoming = parseTraceparent(request.headers[HTTP_HEADERS.traceparent]);
+  const traceparent = formatTraceparent({
+    traceId: incoming?.traceId ?? randomBytes(16).toString('hex'),
+    parentId: randomBytes(8).toString('hex'),
+    sampled: incoming?.sampled ?? false,
+  });
+  const tracestate = request.headers[HTTP_HEADERS.tracestate];
+  return incoming && typeof tracestate === 'string' && tracestate.length <= 512
+    ? { traceparent, tracestate }
+    : { traceparent };
+}

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import type { RedisKeys } from '@stargate/contracts';
+import type { Redis } from 'ioredis';
+
+/** Key order does not change a payload's meaning, so it must not change its hash. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export function payloadHash(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
+
+export interface StoredResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+type Record_ =
+  | { state: 'in-flight'; hash: string }
+  | { state: 'done'; hash: string; response: StoredResponse };
+
+export type Begin =
+  | { kind: 'new' }
+  | { kind: 'replay'; response: StoredResponse }
+  | { kind: 'mismatch' }
+  | { kind: 'in-flight' };
+
+/**
+ * draft-ietf-httpapi-idempotency-key-header: the first request with a key claims it (SET NX);
+ * a repeat with the same payload gets the stored answer, with another payload a 422, and
+ * while the first is still running a 409. Failed attempts release the key so a retry may run.
+ */
+export function createIdempotencyStore(deps: { redis: Redis; keys: RedisKeys; ttlSeconds: number }) {
+  const key = (tenantId: string, idemKey: string) => deps.keys.idempotency(tenantId, idemKey);
+  return {
+    async begin(tenantId: string, idemKey: string, hash: string): Promise<Begin> {
+      const k = key(tenantId, idemKey);
+      const claimed = await deps.redis.set(
+        k,
+        JSON.stringify({ state: 'in-flight', hash } satisfies Record_),
+        'EX',
+        deps.ttlSeconds,
+        'NX',
+      );
+      if (claimed === 'OK') return { kind: 'new' };
+      const raw = await deps.redis.get(k);
+      // Expired between the two calls: treat as in flight; the client's retry will claim it.
+      if (!raw) return { kind: 'in-flight' };
+      const rec = JSON.parse(raw) as Record_;
+      if (rec.hash !== hash) return { kind: 'mismatch' };
+      if (rec.state === 'in-flight') return { kind: 'in-flight' };
+      return { kind: 'replay', response: rec.response };
+    },
+    async complete(tenantId: string, idemKey: string, hash: string, response: StoredResponse): Promise<void> {
+      await deps.redis.set(
+        key(tenantId, idemKey),
+        JSON.stringify({ state: 'done', hash, response } satisfies Record_),
+        'EX',
+        deps.ttlSeconds,
+      );
+    },
+    async release(tenantId: string, idemKey: string): Promise<void> {
+      await deps.redis.del(key(tenantId, idemKey));
+    },
+  };
+}
+
+export type IdempotencyStore = ReturnType<typeof createIdempotencyStore>;

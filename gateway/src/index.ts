@@ -1,0 +1,160 @@
+import type { GatewayConfig } from '@stargate/contracts';
+import { Redis } from 'ioredis';
+import {
+  buildSigningKeys,
+  generateSigningKey,
+  loadSigningKeysDir,
+  type SigningKeys,
+} from './auth/signing-keys.js';
+import { createFileConfigSource, createStaticConfigSource } from './config/file-source.js';
+import { createKubernetesConfigSource } from './config/kubernetes-source.js';
+import { createGateway, type Gateway } from './gateway.js';
+import { createLogger, type Logger } from './observability/logger.js';
+
+export { createGateway, type Gateway, type GatewayDeps } from './gateway.js';
+export {
+  buildSigningKeys,
+  generateSigningKey,
+  importSigningKey,
+  loadSigningKeysDir,
+} from './auth/signing-keys.js';
+export { createLogger } from './observability/logger.js';
+
+export type GatewayConfigOption =
+  | { config: GatewayConfig }
+  | { configFile: string }
+  | { kubernetes: { namespace: string; name: string; kubeconfig?: string } };
+
+export type StartGatewayOptions = GatewayConfigOption & {
+  redisUrl: string;
+  amqpUrl: string;
+  /** Default 127.0.0.1 and a free port. */
+  host?: string;
+  port?: number;
+  /** Base of Location/statusUrl and the token issuer; default the listening URL. */
+  publicUrl?: string;
+  redisPrefix?: string;
+  /** Directory of `<kid>.pem`, or ready keys; default one fresh in-memory key. */
+  signingKeysDir?: string;
+  signingKeys?: SigningKeys;
+  issuer?: string;
+  audience?: string;
+  logger?: Logger;
+  logLevel?: string;
+  clock?: { now(): number };
+  idempotencyTtlSeconds?: number;
+  stateTtlSeconds?: number;
+  rpcDeadlineMs?: number;
+  confirmTimeoutMs?: number;
+  rateLimitCooldownMs?: number;
+  defaultMetrics?: boolean;
+};
+
+export interface RunningGateway {
+  url: string;
+  gateway: Gateway;
+  close(): Promise<void>;
+}
+
+function redisClient(url: string): Redis {
+  // Fail fast instead of queueing while Redis is down: callers have fallbacks (local limiter, RPC).
+  return new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 1000,
+    connectTimeout: 2000,
+    retryStrategy: (times) => Math.min(times * 100, 2000),
+  });
+}
+
+async function waitForRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error('STARGATE_REDIS_URL: Redis not reachable within 10 s')),
+      10_000,
+    );
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** Runs a complete gateway (Redis, RabbitMQ, config, HTTP) and resolves once it listens. */
+export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
+  const logger = options.logger ?? createLogger({ level: options.logLevel ?? 'warn' });
+  const redis = redisClient(options.redisUrl);
+  const subscriber = redisClient(options.redisUrl);
+  // ioredis reports errors as events; the callers log what matters.
+  redis.on('error', () => undefined);
+  subscriber.on('error', () => undefined);
+  const cleanupRedis = () => {
+    redis.disconnect();
+    subscriber.disconnect();
+  };
+  try {
+    await Promise.all([waitForRedis(redis), waitForRedis(subscriber)]);
+    const signingKeys =
+      options.signingKeys ??
+      (options.signingKeysDir
+        ? await loadSigningKeysDir(options.signingKeysDir)
+        : buildSigningKeys([await generateSigningKey(`k-${Date.now().toString(36)}`)]));
+    const host = options.host ?? '127.0.0.1';
+    // The public URL must be known before listening when the port is chosen by the OS, so the
+    // app is built with a placeholder only if none was given and fixed up after listen.
+    const holder = { publicUrl: options.publicUrl };
+    const gateway = await createGateway({
+      redis,
+      redisSubscriber: subscriber,
+      amqpUrl: options.amqpUrl,
+      configSource: (store, metrics) => {
+        if ('config' in options) return createStaticConfigSource({ doc: options.config, store });
+        if ('configFile' in options)
+          return createFileConfigSource({ path: options.configFile, store, logger, metrics });
+        return createKubernetesConfigSource({ ...options.kubernetes, store, logger, metrics });
+      },
+      signingKeys,
+      logger,
+      publicUrl: holder.publicUrl ?? `http://${host}:${options.port ?? 0}`,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.issuer ? { issuer: options.issuer } : {}),
+      ...(options.audience ? { audience: options.audience } : {}),
+      ...(options.redisPrefix ? { redisPrefix: options.redisPrefix } : {}),
+      ...(options.idempotencyTtlSeconds ? { idempotencyTtlSeconds: options.idempotencyTtlSeconds } : {}),
+      ...(options.stateTtlSeconds ? { stateTtlSeconds: options.stateTtlSeconds } : {}),
+      ...(options.rpcDeadlineMs ? { rpcDeadlineMs: options.rpcDeadlineMs } : {}),
+      ...(options.confirmTimeoutMs ? { confirmTimeoutMs: options.confirmTimeoutMs } : {}),
+      ...(options.rateLimitCooldownMs !== undefined
+        ? { rateLimitCooldownMs: options.rateLimitCooldownMs }
+        : {}),
+      ...(options.defaultMetrics ? { defaultMetrics: true } : {}),
+    });
+    try {
+      await gateway.start();
+      await gateway.app.listen({ host, port: options.port ?? 0 });
+    } catch (err) {
+      await gateway.close().catch(() => undefined);
+      throw err;
+    }
+    const address = gateway.app.server.address();
+    const port = typeof address === 'object' && address ? address.port : options.port;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    if (!holder.publicUrl) {
+      gateway.context.publicUrl = url;
+      if (!options.issuer) gateway.context.issuer = url;
+    }
+    return {
+      url,
+      gateway,
+      async close() {
+        await gateway.close();
+        await Promise.allSettled([redis.quit(), subscriber.quit()]);
+        cleanupRedis();
+      },
+    };
+  } catch (err) {
+    cleanupRedis();
+    throw err;
+  }
+}

@@ -1,0 +1,57 @@
+import { readGatewayEnv } from './config/env.js';
+import { startGateway } from './index.js';
+import { createLogger } from './observability/logger.js';
+
+/** Container entry point: env → running gateway; SIGTERM/SIGINT drain and exit 0. */
+async function main(): Promise<void> {
+  let env: ReturnType<typeof readGatewayEnv>;
+  try {
+    env = readGatewayEnv();
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger({ level: env.logLevel });
+  const running = await startGateway({
+    ...(env.config.kind === 'file'
+      ? { configFile: env.config.path }
+      : { kubernetes: { namespace: env.config.namespace, name: env.config.name } }),
+    redisUrl: env.redisUrl,
+    redisPrefix: env.redisPrefix,
+    amqpUrl: env.amqpUrl,
+    host: env.host,
+    port: env.port,
+    publicUrl: env.publicUrl,
+    issuer: env.issuer,
+    audience: env.audience,
+    signingKeysDir: env.signingKeysDir,
+    logger,
+    idempotencyTtlSeconds: env.idempotencyTtlSeconds,
+    stateTtlSeconds: env.stateTtlSeconds,
+    defaultMetrics: true,
+  });
+  logger.info(
+    { event: 'gateway.listening', url: running.url, publicUrl: env.publicUrl },
+    'gateway listening',
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ event: 'gateway.draining', signal }, 'draining');
+    running.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`gateway failed to start: ${(err as Error).message}\n`);
+  process.exit(1);
+});

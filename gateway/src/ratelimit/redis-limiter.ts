@@ -1,0 +1,64 @@
+import type { Redis } from 'ioredis';
+import type { BucketSpec, Decision } from './gcra.js';
+import { emissionIntervalMs } from './gcra.js';
+
+/**
+ * GCRA over several buckets in one script, so concurrent gateways share one budget exactly.
+ * The clock is Redis's own (TIME), so gateways with skewed clocks still agree.
+ * KEYS: bucket keys (same hash tag); ARGV: per bucket emission interval ms, burst.
+ * Returns allowed, then per bucket: remaining, retryAfterMs, resetMs.
+ */
+const GCRA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local allowed = 1
+local rows = {}
+for i = 1, #KEYS do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local limit = tonumber(ARGV[2 * i]) * interval
+  local tat = tonumber(redis.call('GET', KEYS[i]) or now)
+  if tat < now then tat = now end
+  local newTat = tat + interval
+  local ok = (newTat - now) <= limit
+  if not ok then allowed = 0 end
+  rows[i] = {interval, limit, tat, newTat, ok}
+end
+local out = {allowed}
+for i = 1, #KEYS do
+  local r = rows[i]
+  local after = r[3]
+  if allowed == 1 then
+    after = r[4]
+    redis.call('SET', KEYS[i], tostring(r[4]), 'PX', math.max(1, math.ceil(r[4] - now)))
+  end
+  local retry = 0
+  if not r[5] then retry = math.ceil(r[4] - now - r[2]) end
+  table.insert(out, math.max(0, math.floor((r[2] - (after - now)) / r[1])))
+  table.insert(out, retry)
+  table.insert(out, math.ceil(after - now))
+end
+return out
+`;
+
+export function createRedisLimiter(deps: { redis: Redis }) {
+  return {
+    async check(specs: BucketSpec[]): Promise<Decision> {
+      const args = specs.flatMap((s) => [String(emissionIntervalMs(s)), String(s.burst)]);
+      const out = (await deps.redis.eval(
+        GCRA,
+        specs.length,
+        ...specs.map((s) => s.key),
+        ...args,
+      )) as number[];
+      return {
+        allowed: out[0] === 1,
+        buckets: specs.map((spec, i) => ({
+          spec,
+          remaining: Number(out[1 + i * 3]),
+          retryAfterMs: Number(out[2 + i * 3]),
+          resetMs: Number(out[3 + i * 3]),
+        })),
+      };
+    },
+  };
+}

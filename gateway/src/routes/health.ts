@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import type { GatewayContext } from '../http/context.js';
+
+async function redisReachable(ctx: GatewayContext): Promise<boolean> {
+  try {
+    return (await ctx.redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  }
+}
+
+export async function registerHealthRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
+  const hidden = { schema: { hide: true } };
+  app.get('/health/live', hidden, async () => ({ status: 'ok' }));
+
+  app.get('/health/startup', hidden, async (_request, reply) =>
+    ctx.lifecycle.started ? { status: 'ok' } : reply.code(503).send({ status: 'starting' }),
+  );
+
+  app.get('/health/ready', hidden, async (_request, reply) => {
+    const checks = {
+      config: ctx.config.current() !== undefined,
+      redis: await redisReachable(ctx),
+      rabbitmq: ctx.broker.isConnected(),
+      draining: ctx.lifecycle.draining,
+    };
+    const ready =
+      checks.config && checks.redis && checks.rabbitmq && !checks.draining && ctx.lifecycle.started;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
+  });
+
+  app.get('/metrics', hidden, async (_request, reply) =>
+    reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
+  );
+
+  // The generated document plus every process type's request schema, as of the config in force.
+  app.get('/openapi.json', hidden, async () => {
+    const doc = structuredClone(app.swagger()) as {
+      components?: { schemas?: Record<string, unknown> };
+      'x-process-types'?: Record<string, { requestSchema: string; resultSchema?: string }>;
+    };
+    doc.components ??= {};
+    doc.components.schemas ??= {};
+    const types: Record<string, { requestSchema: string; resultSchema?: string }> = {};
+    for (const pt of ctx.config.current()?.config.processTypes ?? []) {
+      const { $schema: _s, $id: _i, ...request } = pt.requestSchema;
+      doc.components.schemas[`${pt.name}.request`] = request;
+      types[pt.name] = { requestSchema: `#/components/schemas/${pt.name}.request` };
+      if (pt.resultSchema) {
+        const { $schema: _rs, $id: _ri, ...result } = pt.resultSchema;
+        doc.components.schemas[`${pt.name}.result`] = result;
+        types[pt.name]!.resultSchema = `#/components/schemas/${pt.name}.result`;
+      }
+    }
+    doc['x-process-types'] = types;
+    return doc;
+  });
+}

@@ -1,0 +1,252 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createClientAuthenticator } from '../auth/client-authenticator.js';
+import type { GatewayContext } from '../http/context.js';
+
+type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'temporarily_unavailable';
+
+/**
+ * RFC 6749 §5.2 error body (what OAuth clients parse), with the problem fields alongside so
+ * generic clients read it too.
+ */
+function oauthError(
+  ctx: GatewayContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  error: OAuthErrorCode,
+  description: string,
+) {
+  if (error === 'invalid_client') {
+    ctx.metrics.authFailures.inc({ reason: 'client_credentials' });
+    reply.header('www-authenticate', 'Basic realm="stargate"');
+  }
+  return reply
+    .code(status)
+    .header('cache-control', 'no-store')
+    .send({
+      error,
+      error_description: description,
+      status,
+      message: description,
+      timestamp: new Date(ctx.now()).toISOString(),
+      correlationId: request.id,
+    });
+}
+
+function formValue(body: Record<string, unknown>, name: string): string | undefined {
+  const v = body[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** client_secret_basic (RFC 6749 §2.3.1: form-urlencoded id and secret) or client_secret_post; not both. */
+function clientCredentials(
+  request: FastifyRequest,
+  body: Record<string, unknown>,
+): { clientId: string; secret: string } | 'ambiguous' | undefined {
+  const header = request.headers.authorization;
+  const bodyId = formValue(body, 'client_id');
+  const bodySecret = formValue(body, 'client_secret');
+  if (typeof header === 'string' && /^Basic\s+/i.test(header)) {
+    if (bodySecret !== undefined) return 'ambiguous';
+    const decoded = Buffer.from(header.replace(/^Basic\s+/i, ''), 'base64').toString('utf8');
+    const i = decoded.indexOf(':');
+    if (i < 0) return undefined;
+    try {
+      return {
+        clientId: decodeURIComponent(decoded.slice(0, i).replaceAll('+', ' ')),
+        secret: decodeURIComponent(decoded.slice(i + 1).replaceAll('+', ' ')),
+      };
+    } catch {
+      return undefined;
+    }
+  }
+  if (bodyId !== undefined && bodySecret !== undefined) return { clientId: bodyId, secret: bodySecret };
+  return undefined;
+}
+
+export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
+  const clients = createClientAuthenticator();
+
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+
+  app.post(
+    '/oauth/token',
+    {
+      schema: {
+        summary: 'OAuth 2 token endpoint: client_credentials and refresh_token grants',
+        tags: ['oauth'],
+        consumes: ['application/x-www-form-urlencoded', 'application/json'],
+      },
+    },
+    async (request, reply) => {
+      request.auditInfo = { action: 'token' };
+      const body = (request.body && typeof request.body === 'object' ? request.body : {}) as Record<
+        string,
+        unknown
+      >;
+      const config = ctx.config.current();
+      if (!config)
+        return oauthError(ctx, request, reply, 503, 'temporarily_unavailable', 'The gateway is starting');
+      const creds = clientCredentials(request, body);
+      if (creds === 'ambiguous') {
+        return oauthError(
+          ctx,
+          request,
+          reply,
+          400,
+          'invalid_request',
+          'Use one client authentication method',
+        );
+      }
+      if (!creds)
+        return oauthError(ctx, request, reply, 401, 'invalid_client', 'Client authentication failed');
+      const tenant = clients.authenticate(config, creds.clientId, creds.secret);
+      if (!tenant)
+        return oauthError(ctx, request, reply, 401, 'invalid_client', 'Client authentication failed');
+      if (tenant.suspended) {
+        ctx.metrics.authFailures.inc({ reason: 'suspended' });
+        return oauthError(ctx, request, reply, 400, 'unauthorized_client', 'This tenant is suspended');
+      }
+      const granted = config.grantedScopes(tenant);
+      const grantType = formValue(body, 'grant_type');
+      let baseScopes: string[];
+      if (grantType === 'client_credentials') {
+        baseScopes = [...granted];
+      } else if (grantType === 'refresh_token') {
+        const token = formValue(body, 'refresh_token');
+        if (!token)
+          return oauthError(ctx, request, reply, 400, 'invalid_request', 'refresh_token is required');
+        const grant = await ctx.refreshTokens.consume(token);
+        if (!grant || grant.clientId !== tenant.clientId || grant.tenantId !== tenant.id) {
+          ctx.metrics.authFailures.inc({ reason: 'refresh_token' });
+          return oauthError(
+            ctx,
+            request,
+            reply,
+            400,
+            'invalid_grant',
+            'The refresh token is invalid, used or revoked',
+          );
+        }
+        baseScopes = grant.scope.filter((s) => granted.has(s));
+      } else {
+        return oauthError(
+          ctx,
+          request,
+          reply,
+          400,
+          'unsupported_grant_type',
+          'Use client_credentials or refresh_token',
+        );
+      }
+      const requested = formValue(body, 'scope');
+      let scopes = baseScopes;
+      if (requested !== undefined && requested.trim() !== '') {
+        const wanted = [...new Set(requested.split(' ').filter(Boolean))];
+        const allowed = new Set(baseScopes);
+        const refused = wanted.filter((s) => !allowed.has(s));
+        if (refused.length) {
+          return oauthError(
+            ctx,
+            request,
+            reply,
+            400,
+            'invalid_scope',
+            `Scope not granted: ${refused.join(' ')}`,
+          );
+        }
+        scopes = wanted;
+      }
+      const issued = await ctx.tokenIssuer.issue({
+        tenantId: tenant.id,
+        clientId: tenant.clientId,
+        scope: scopes,
+      });
+      request.principal = { tenant, clientId: tenant.clientId, scopes: new Set(scopes), tokenId: issued.jti };
+      let refreshToken: string | undefined;
+      try {
+        refreshToken = await ctx.refreshTokens.issue({
+          tenantId: tenant.id,
+          clientId: tenant.clientId,
+          scope: scopes,
+        });
+      } catch (err) {
+        // Without Redis there is no refresh token, but the client still gets its access token.
+        ctx.metrics.redisErrors.inc({ operation: 'refresh-token' });
+        request.log.warn({ err: (err as Error).message }, 'refresh token not issued');
+      }
+      return reply
+        .header('cache-control', 'no-store')
+        .header('pragma', 'no-cache')
+        .send({
+          access_token: issued.accessToken,
+          token_type: 'Bearer',
+          expires_in: issued.expiresIn,
+          scope: scopes.join(' '),
+          ...(refreshToken ? { refresh_token: refreshToken } : {}),
+        });
+    },
+  );
+
+  // RFC 7009: always 200, whether or not the token existed, so it cannot be probed.
+  app.post(
+    '/oauth/revoke',
+    { schema: { summary: 'Revoke a refresh token (RFC 7009)', tags: ['oauth'] } },
+    async (request, reply) => {
+      request.auditInfo = { action: 'revoke' };
+      const body = (request.body && typeof request.body === 'object' ? request.body : {}) as Record<
+        string,
+        unknown
+      >;
+      const config = ctx.config.current();
+      const creds = clientCredentials(request, body);
+      const tenant =
+        config && creds && creds !== 'ambiguous'
+          ? clients.authenticate(config, creds.clientId, creds.secret)
+          : undefined;
+      if (!tenant)
+        return oauthError(ctx, request, reply, 401, 'invalid_client', 'Client authentication failed');
+      const token = formValue(body, 'token');
+      if (token) await ctx.refreshTokens.revoke(token, tenant.clientId);
+      return reply.code(200).header('cache-control', 'no-store').send({});
+    },
+  );
+
+  app.get(
+    '/.well-known/jwks.json',
+    { schema: { summary: 'Token signing keys', tags: ['oauth'] } },
+    async (_req, reply) => reply.header('cache-control', 'public, max-age=300').send(ctx.signingKeys().jwks),
+  );
+
+  app.get(
+    '/.well-known/oauth-authorization-server',
+    { schema: { summary: 'RFC 8414 authorization server metadata', tags: ['oauth'] } },
+    async () => ({
+      issuer: ctx.issuer,
+      token_endpoint: `${ctx.publicUrl}/oauth/token`,
+      revocation_endpoint: `${ctx.publicUrl}/oauth/revoke`,
+      jwks_uri: `${ctx.publicUrl}/.well-known/jwks.json`,
+      grant_types_supported: ['client_credentials', 'refresh_token'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_signing_alg_values_supported: ['ES256'],
+      response_types_supported: ['token'],
+      scopes_supported: [
+        ...new Set(
+          (ctx.config.current()?.config.processTypes ?? []).flatMap((pt) =>
+            ['submit', 'read', 'cancel'].map((op) => `process:${pt.name}:${op}`),
+          ),
+        ),
+      ],
+    }),
+  );
+}

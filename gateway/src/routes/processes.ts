@@ -1,0 +1,540 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AMQP_HEADERS,
+  cancelRoutingKey,
+  cloudEvent,
+  EXCHANGES,
+  HTTP_HEADERS,
+  isTerminal,
+  MESSAGE_TYPES,
+  PROCESS_STATUSES,
+  type ProcessCommandData,
+  type ProcessRequestedData,
+  type ProcessStateData,
+  type ProcessStatus,
+  parsePreferWait,
+  retryRoutingKey,
+  type SubmitAccepted,
+} from '@stargate/contracts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { EVENT_SOURCE } from '../audit/audit.js';
+import { authenticate, enforceRateLimit, requireScope } from '../auth/authenticate.js';
+import type { Principal } from '../auth/principal.js';
+import type { GatewayContext } from '../http/context.js';
+import { GatewayError } from '../http/errors.js';
+import { payloadHash } from '../idempotency/idempotency-store.js';
+import { etagMatches, etagOf, statusUrl, toView } from './process-view.js';
+
+const MAX_WAIT_SECONDS = 60;
+
+const problemRef = { $ref: 'Problem#' };
+
+const submitBody = {
+  type: 'object',
+  required: ['processType', 'data'],
+  properties: {
+    processType: { type: 'string', minLength: 1, maxLength: 63 },
+    clientProcessId: { type: 'string', minLength: 1, maxLength: 200 },
+    idempotencyKey: { type: 'string', minLength: 1, maxLength: 255 },
+    data: { description: "Validated against the process type's requestSchema (see components)" },
+  },
+} as const;
+
+const processViewSchema = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    processId: { type: 'string' },
+    clientProcessId: { type: 'string' },
+    processType: { type: 'string' },
+    status: { type: 'string', enum: [...PROCESS_STATUSES] },
+    version: { type: 'integer' },
+    createdAt: { type: 'string' },
+    updatedAt: { type: 'string' },
+    statusUrl: { type: 'string' },
+    estimatedCompletionTime: { type: 'string' },
+    progress: { type: 'object', additionalProperties: true },
+    result: {},
+    error: { type: 'object', additionalProperties: true },
+    attempts: { type: 'integer' },
+    completedAt: { type: 'string' },
+  },
+} as const;
+
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' } },
+} as const;
+
+function amqpHeaders(request: FastifyRequest, principal: Principal, extra: Record<string, unknown> = {}) {
+  return {
+    [AMQP_HEADERS.correlationId]: request.id,
+    [AMQP_HEADERS.traceparent]: request.trace.traceparent,
+    ...(request.trace.tracestate ? { [AMQP_HEADERS.tracestate]: request.trace.tracestate } : {}),
+    [AMQP_HEADERS.tenantId]: principal.tenant.id,
+    ...extra,
+  };
+}
+
+function isJson(request: FastifyRequest): boolean {
+  const type = request.headers['content-type'];
+  return typeof type === 'string' && /^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type);
+}
+
+export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
+  app.addSchema({
+    $id: 'Problem',
+    type: 'object',
+    properties: {
+      type: { type: 'string' },
+      title: { type: 'string' },
+      status: { type: 'integer' },
+      detail: { type: 'string' },
+      error: { type: 'string' },
+      message: { type: 'string' },
+      timestamp: { type: 'string' },
+      correlationId: { type: 'string' },
+      retryAfter: { type: 'number' },
+      errors: {
+        type: 'array',
+        items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
+      },
+    },
+  });
+
+  async function readOwn(
+    request: FastifyRequest,
+    principal: Principal,
+    id: string,
+  ): Promise<ProcessStateData> {
+    const state = await ctx.reader.get(principal.tenant.id, id, amqpHeaders(request, principal));
+    // Absent and "another tenant's" are the same answer.
+    if (!state || state.tenantId !== principal.tenant.id)
+      throw new GatewayError('NOT_FOUND', 'No such process');
+    return state;
+  }
+
+  app.post(
+    '/processes',
+    {
+      schema: {
+        summary: 'Submit a process; 202 once the broker durably holds it',
+        tags: ['processes'],
+        security: [{ bearer: [] }],
+        headers: {
+          type: 'object',
+          properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 255 } },
+        },
+        body: submitBody,
+        response: {
+          202: {
+            type: 'object',
+            properties: {
+              processId: { type: 'string' },
+              clientProcessId: { type: 'string' },
+              processType: { type: 'string' },
+              status: { type: 'string' },
+              statusUrl: { type: 'string' },
+              createdAt: { type: 'string' },
+              estimatedCompletionTime: { type: 'string' },
+            },
+          },
+          '4xx': problemRef,
+          '5xx': problemRef,
+        },
+      },
+      // Auth and the JSON check come before body validation: an anonymous caller learns nothing.
+      preValidation: async (request, reply) => {
+        request.auditInfo = { action: 'submit' };
+        await authenticate(ctx, request);
+        if (!isJson(request))
+          throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'The body must be application/json');
+        // One charge per request: the tenant's budget, plus the type's when it has its own.
+        const wanted = (request.body as { processType?: unknown } | undefined)?.processType;
+        const principal = request.principal!;
+        const typed =
+          typeof wanted === 'string' && principal.tenant.processTypes.some((g) => g.name === wanted)
+            ? wanted
+            : undefined;
+        await enforceRateLimit(ctx, principal, reply, typed);
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal!;
+      const body = request.body as {
+        processType: string;
+        clientProcessId?: string;
+        idempotencyKey?: string;
+        data: unknown;
+      };
+      const config = ctx.config.current()!;
+      request.auditInfo = { action: 'submit', processType: body.processType };
+      const type = config.processType.get(body.processType);
+      if (!type || !principal.tenant.processTypes.some((g) => g.name === body.processType)) {
+        // Unknown and not-granted types look alike, so a tenant cannot enumerate others' types.
+        requireScope(principal, body.processType, 'submit');
+        throw new GatewayError('INVALID_REQUEST', `Unknown process type ${body.processType}`);
+      }
+      requireScope(principal, type.name, 'submit');
+      if ((request.bodySize ?? 0) > type.maxPayloadBytes) {
+        throw new GatewayError(
+          'PAYLOAD_TOO_LARGE',
+          `The body exceeds ${type.maxPayloadBytes} bytes for ${type.name}`,
+        );
+      }
+      const validate = config.validateRequest.get(type.name)!;
+      if (!validate(body.data)) {
+        throw new GatewayError('INVALID_REQUEST', `data does not match the ${type.name} request schema`, {
+          errors: (validate.errors ?? []).map((e) => ({
+            path: `/data${e.instancePath}`,
+            message:
+              e.keyword === 'required' && typeof e.params.missingProperty === 'string'
+                ? `must have property ${e.params.missingProperty}`
+                : (e.message ?? 'is invalid'),
+          })),
+        });
+      }
+      const headerKey = request.headers[HTTP_HEADERS.idempotencyKey];
+      const idemKey = typeof headerKey === 'string' ? headerKey : body.idempotencyKey;
+      if (
+        typeof headerKey === 'string' &&
+        body.idempotencyKey !== undefined &&
+        body.idempotencyKey !== headerKey
+      ) {
+        throw new GatewayError('INVALID_REQUEST', 'Idempotency-Key header and idempotencyKey differ');
+      }
+      const hash = payloadHash({
+        processType: type.name,
+        clientProcessId: body.clientProcessId,
+        data: body.data,
+      });
+
+      let claimed = false;
+      if (idemKey !== undefined) {
+        try {
+          const begin = await ctx.idempotency.begin(principal.tenant.id, idemKey, hash);
+          if (begin.kind === 'mismatch') {
+            throw new GatewayError(
+              'IDEMPOTENCY_KEY_REUSED',
+              'This idempotency key was used with a different payload',
+            );
+          }
+          if (begin.kind === 'in-flight') {
+            throw new GatewayError(
+              'IDEMPOTENCY_KEY_IN_USE',
+              'A request with this idempotency key is in progress',
+              {
+                retryAfter: 1,
+              },
+            );
+          }
+          if (begin.kind === 'replay') {
+            request.auditInfo.processId = (begin.response.body as { processId?: string }).processId;
+            return reply
+              .code(begin.response.status)
+              .headers(begin.response.headers)
+              .header('idempotent-replayed', 'true')
+              .send(begin.response.body);
+          }
+          claimed = true;
+        } catch (err) {
+          if (err instanceof GatewayError) throw err;
+          // Redis is down: the server's unique (tenant, idempotencyKey) index still deduplicates.
+          ctx.metrics.redisErrors.inc({ operation: 'idempotency' });
+          request.log.warn(
+            { err: (err as Error).message },
+            'idempotency store unavailable; relying on the server',
+          );
+        }
+      }
+
+      const now = new Date(ctx.now());
+      const processId = randomUUID();
+      request.auditInfo.processId = processId;
+      const message: ProcessRequestedData = {
+        processId,
+        tenantId: principal.tenant.id,
+        clientId: principal.clientId,
+        processType: type.name,
+        ...(body.clientProcessId !== undefined ? { clientProcessId: body.clientProcessId } : {}),
+        ...(idemKey !== undefined ? { idempotencyKey: idemKey } : {}),
+        payloadHash: hash,
+        data: body.data,
+        submittedAt: now.toISOString(),
+        attempt: 1,
+      };
+      const event = cloudEvent(
+        {
+          id: `${processId}:1`,
+          source: EVENT_SOURCE,
+          type: MESSAGE_TYPES.processRequested,
+          tenantId: principal.tenant.id,
+          correlationId: request.id,
+          subject: processId,
+        },
+        message,
+        now,
+      );
+      try {
+        await ctx.broker.publish(EXCHANGES.requests, type.name, event, {
+          messageId: event.id,
+          type: event.type,
+          mandatory: true,
+          headers: amqpHeaders(request, principal, {
+            [AMQP_HEADERS.processType]: type.name,
+            [AMQP_HEADERS.attempt]: 1,
+          }),
+        });
+      } catch (err) {
+        if (claimed) await ctx.idempotency.release(principal.tenant.id, idemKey!).catch(() => undefined);
+        throw err;
+      }
+
+      const estimated =
+        type.estimatedDurationSeconds !== undefined
+          ? new Date(now.getTime() + type.estimatedDurationSeconds * 1000).toISOString()
+          : undefined;
+      const accepted: SubmitAccepted = {
+        processId,
+        ...(body.clientProcessId !== undefined ? { clientProcessId: body.clientProcessId } : {}),
+        processType: type.name,
+        status: 'accepted',
+        statusUrl: statusUrl(ctx.publicUrl, processId),
+        createdAt: now.toISOString(),
+        ...(estimated ? { estimatedCompletionTime: estimated } : {}),
+      };
+      // Version 0: any event from the server supersedes this optimistic record.
+      ctx.stateStore
+        .writeIfNewer({
+          ...accepted,
+          tenantId: principal.tenant.id,
+          version: 0,
+          updatedAt: accepted.createdAt,
+        })
+        .catch((err: Error) => {
+          ctx.metrics.redisErrors.inc({ operation: 'state-write' });
+          request.log.warn({ err: err.message }, 'accepted state not cached');
+        });
+      const headers = {
+        location: accepted.statusUrl,
+        'retry-after': String(Math.max(1, Math.ceil(type.polling.firstPollSeconds))),
+      };
+      if (claimed) {
+        await ctx.idempotency
+          .complete(principal.tenant.id, idemKey!, hash, { status: 202, headers, body: accepted })
+          .catch((err: Error) => request.log.warn({ err: err.message }, 'idempotency record not stored'));
+      }
+      return reply.code(202).headers(headers).send(accepted);
+    },
+  );
+
+  app.get(
+    '/processes/:id',
+    {
+      schema: {
+        summary: 'Status of a process; Prefer: wait=N holds the answer until it changes',
+        tags: ['processes'],
+        security: [{ bearer: [] }],
+        params: idParams,
+        response: { 200: processViewSchema, '4xx': problemRef, '5xx': problemRef },
+      },
+      preValidation: async (request, reply) => {
+        request.auditInfo = { action: 'status' };
+        await enforceRateLimit(ctx, await authenticate(ctx, request), reply);
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal!;
+      const { id } = request.params as { id: string };
+      request.auditInfo = { action: 'status', processId: id };
+      const wait = parsePreferWait(request.headers[HTTP_HEADERS.prefer], MAX_WAIT_SECONDS);
+      const ifNoneMatch = request.headers['if-none-match'];
+
+      let state = await readOwn(request, principal, id);
+      requireScope(principal, state.processType, 'read');
+      request.auditInfo.processType = state.processType;
+
+      if (wait !== undefined && wait > 0) {
+        // Wait while the client already has this version (or has none yet) and it can still change.
+        const waitable = (s: ProcessStateData) =>
+          !isTerminal(s.status) && (ifNoneMatch === undefined || etagMatches(ifNoneMatch, etagOf(s.version)));
+        reply.header(HTTP_HEADERS.preferenceApplied, `wait=${wait}`);
+        if (waitable(state)) {
+          const startVersion = state.version;
+          const abort = new AbortController();
+          const timer = setTimeout(() => abort.abort(), wait * 1000);
+          request.raw.once('close', () => abort.abort());
+          try {
+            while (!abort.signal.aborted) {
+              const { changed } = await ctx.notifier.watch(
+                ctx.keys.processChannel(principal.tenant.id, id),
+                abort.signal,
+              );
+              // Re-read after subscribing: a change between the first read and the subscription is not lost.
+              const fresh = await ctx.reader.get(principal.tenant.id, id).catch(() => undefined);
+              if (fresh && fresh.version !== startVersion) {
+                state = fresh;
+                break;
+              }
+              await changed;
+            }
+            if (abort.signal.aborted)
+              state = (await ctx.reader.get(principal.tenant.id, id).catch(() => undefined)) ?? state;
+          } finally {
+            clearTimeout(timer);
+            abort.abort();
+          }
+        }
+      }
+
+      const etag = etagOf(state.version);
+      reply.header('etag', etag).header('cache-control', 'private, no-cache');
+      if (!isTerminal(state.status)) {
+        const hints = ctx.config.current()?.processType.get(state.processType)?.polling;
+        if (hints) reply.header('retry-after', String(Math.max(1, Math.ceil(hints.fastIntervalSeconds))));
+      }
+      if (etagMatches(ifNoneMatch, etag)) return reply.code(304).send();
+      return reply.send(toView(state, ctx.publicUrl));
+    },
+  );
+
+  app.get(
+    '/processes',
+    {
+      schema: {
+        summary: "The caller's processes, newest first, with cursor pagination",
+        tags: ['processes'],
+        security: [{ bearer: [] }],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            status: { type: 'string', enum: [...PROCESS_STATUSES] },
+            processType: { type: 'string', maxLength: 63 },
+            limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+            cursor: { type: 'string', maxLength: 512 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              items: { type: 'array', items: processViewSchema },
+              nextCursor: { type: 'string' },
+            },
+          },
+          '4xx': problemRef,
+          '5xx': problemRef,
+        },
+      },
+      preValidation: async (request, reply) => {
+        request.auditInfo = { action: 'list' };
+        await enforceRateLimit(ctx, await authenticate(ctx, request), reply);
+      },
+    },
+    async (request) => {
+      const principal = request.principal!;
+      const q = request.query as {
+        status?: ProcessStatus;
+        processType?: string;
+        limit: number;
+        cursor?: string;
+      };
+      if (q.processType) requireScope(principal, q.processType, 'read');
+      const reply = await ctx.rpc.call(
+        {
+          kind: 'list-processes',
+          tenantId: principal.tenant.id,
+          limit: q.limit,
+          ...(q.status ? { status: q.status } : {}),
+          ...(q.processType ? { processType: q.processType } : {}),
+          ...(q.cursor ? { cursor: q.cursor } : {}),
+        },
+        amqpHeaders(request, principal),
+      );
+      if (!reply.ok || reply.kind !== 'list-processes') {
+        throw new GatewayError('INTERNAL_ERROR', 'The server could not list processes');
+      }
+      // Only types the token may read; the server pages by tenant.
+      const items = reply.page.items
+        .filter((p) => principal.scopes.has(`process:${p.processType}:read`))
+        .map((p) => toView(p, ctx.publicUrl));
+      return { items, ...(reply.page.nextCursor ? { nextCursor: reply.page.nextCursor } : {}) };
+    },
+  );
+
+  async function command(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    name: 'cancel' | 'retry',
+  ): Promise<FastifyReply> {
+    const principal = request.principal!;
+    const { id } = request.params as { id: string };
+    request.auditInfo = { action: name, processId: id };
+    const state = await readOwn(request, principal, id);
+    request.auditInfo.processType = state.processType;
+    requireScope(principal, state.processType, name === 'cancel' ? 'cancel' : 'submit');
+    if (name === 'cancel' && isTerminal(state.status)) {
+      throw new GatewayError('INVALID_STATE', `The process is already ${state.status}`);
+    }
+    if (name === 'retry' && !(state.status === 'failed' && state.error?.retryable === true)) {
+      throw new GatewayError('INVALID_STATE', 'Only a failed process with a retryable error can be retried');
+    }
+    const now = new Date(ctx.now());
+    const data: ProcessCommandData = {
+      processId: id,
+      tenantId: principal.tenant.id,
+      clientId: principal.clientId,
+      command: name,
+      requestedAt: now.toISOString(),
+    };
+    const event = cloudEvent(
+      {
+        id: randomUUID(),
+        source: EVENT_SOURCE,
+        type: name === 'cancel' ? MESSAGE_TYPES.processCancel : MESSAGE_TYPES.processRetry,
+        tenantId: principal.tenant.id,
+        correlationId: request.id,
+        subject: id,
+      },
+      data,
+      now,
+    );
+    await ctx.broker.publish(
+      EXCHANGES.control,
+      name === 'cancel' ? cancelRoutingKey(id) : retryRoutingKey(id),
+      event,
+      {
+        messageId: event.id,
+        type: event.type,
+        mandatory: true,
+        headers: amqpHeaders(request, principal, { [AMQP_HEADERS.processType]: state.processType }),
+      },
+    );
+    return reply
+      .code(202)
+      .header('location', statusUrl(ctx.publicUrl, id))
+      .send({ processId: id, command: name, status: state.status, statusUrl: statusUrl(ctx.publicUrl, id) });
+  }
+
+  for (const name of ['cancel', 'retry'] as const) {
+    app.post(
+      `/processes/:id/${name}`,
+      {
+        schema: {
+          summary: name === 'cancel' ? 'Cancel a running process' : 'Retry a retryable failure',
+          tags: ['processes'],
+          security: [{ bearer: [] }],
+          params: idParams,
+          response: { '4xx': problemRef, '5xx': problemRef },
+        },
+        preValidation: async (request, reply) => {
+          request.auditInfo = { action: name };
+          await enforceRateLimit(ctx, await authenticate(ctx, request), reply);
+        },
+      },
+      (request, reply) => command(request, reply, name),
+    );
+  }
+}

@@ -1,0 +1,45 @@
+import type { ProcessStateData, ProcessView } from '@stargate/contracts';
+import type { RpcClient } from '../broker/rpc-client.js';
+import { GatewayError } from '../http/errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { StateStore } from './state-store.js';
+
+/**
+ * Reads a process for one tenant: Redis first; on a miss (expired, evicted, Redis restarted
+ * or down) the server answers over RPC and the answer is re-cached. Another tenant's process
+ * is indistinguishable from a missing one.
+ */
+export function createProcessReader(deps: {
+  store: StateStore;
+  rpc: RpcClient;
+  logger: Logger;
+  metrics: Metrics;
+}) {
+  return {
+    async get(
+      tenantId: string,
+      processId: string,
+      headers: Record<string, unknown> = {},
+    ): Promise<ProcessStateData | undefined> {
+      try {
+        const cached = await deps.store.get(tenantId, processId);
+        if (cached) return cached;
+      } catch (err) {
+        deps.metrics.redisErrors.inc({ operation: 'state-read' });
+        deps.logger.warn({ err: (err as Error).message }, 'Redis state read failed; asking the server');
+      }
+      const reply = await deps.rpc.call({ kind: 'get-process', tenantId, processId }, headers);
+      if (!reply.ok) throw new GatewayError('INTERNAL_ERROR', 'The server could not answer the query');
+      if (reply.kind !== 'get-process' || !reply.process) return undefined;
+      const state: ProcessStateData = { ...(reply.process as ProcessView), tenantId };
+      deps.store.writeIfNewer(state).catch((err: Error) => {
+        deps.metrics.redisErrors.inc({ operation: 'state-recache' });
+        deps.logger.warn({ err: err.message }, 'could not re-cache process state');
+      });
+      return state;
+    },
+  };
+}
+
+export type ProcessReader = ReturnType<typeof createProcessReader>;

@@ -1,0 +1,46 @@
+import type { ProcessStateData, RedisKeys } from '@stargate/contracts';
+import type { Redis } from 'ioredis';
+
+/**
+ * Writes a state only if its version is newer than the stored one, then wakes long-polls.
+ * Atomic in Redis, so two projectors (or a projector and the 202 path) cannot regress a state.
+ * KEYS[1] state hash, ARGV: version, json, ttl ms, wake-up channel.
+ */
+const WRITE_IF_NEWER = `
+local cur = redis.call('HGET', KEYS[1], 'v')
+if cur and tonumber(cur) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'd', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PUBLISH', ARGV[4], ARGV[1])
+return 1
+`;
+
+export interface StateStore {
+  /** true when written, false when the stored version is the same or newer. */
+  writeIfNewer(state: ProcessStateData): Promise<boolean>;
+  get(tenantId: string, processId: string): Promise<ProcessStateData | undefined>;
+}
+
+export function createStateStore(deps: { redis: Redis; keys: RedisKeys; ttlSeconds: number }): StateStore {
+  return {
+    async writeIfNewer(state) {
+      const written = await deps.redis.eval(
+        WRITE_IF_NEWER,
+        1,
+        deps.keys.process(state.tenantId, state.processId),
+        String(state.version),
+        JSON.stringify(state),
+        String(deps.ttlSeconds * 1000),
+        deps.keys.processChannel(state.tenantId, state.processId),
+      );
+      return written === 1;
+    },
+    async get(tenantId, processId) {
+      const raw = await deps.redis.hget(deps.keys.process(tenantId, processId), 'd');
+      if (!raw) return undefined;
+      const state = JSON.parse(raw) as ProcessStateData;
+      // Keys are per tenant already; this guards against a mis-keyed write ever leaking.
+      return state.tenantId === tenantId ? state : undefined;
+    },
+  };
+}
