@@ -1,0 +1,140 @@
+import {
+  AMQP_HEADERS,
+  cloudEvent,
+  EXCHANGES,
+  eventRoutingKey,
+  MESSAGE_TYPES,
+  type ProcessRequestedData,
+  type ProcessStateData,
+} from '@stargate/contracts';
+import type { ConfirmChannel } from 'amqplib';
+
+export const EVENT_SOURCE = 'stargate-server';
+
+export class BrokerUnavailableError extends Error {
+  constructor(message = 'RabbitMQ is not connected') {
+    super(message);
+    this.name = 'BrokerUnavailableError';
+  }
+}
+
+export interface TraceHeaders {
+  correlationId?: string;
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/** Every publish waits for the broker's confirm; the caller acks its input only afterwards. */
+export interface Publisher {
+  state(state: ProcessStateData, trace: TraceHeaders): Promise<void>;
+  /** Delayed redelivery: waits `delayMs` in the type's retry queue, then returns to its work queue. */
+  retry(request: ProcessRequestedData, delayMs: number, trace: TraceHeaders): Promise<void>;
+  /** Immediate (manual retry). */
+  request(request: ProcessRequestedData, trace: TraceHeaders): Promise<void>;
+  reply(replyTo: string, correlationId: string, body: unknown): Promise<void>;
+}
+
+function headers(tenantId: string, trace: TraceHeaders, extra: Record<string, unknown> = {}) {
+  return {
+    [AMQP_HEADERS.tenantId]: tenantId,
+    ...(trace.correlationId ? { [AMQP_HEADERS.correlationId]: trace.correlationId } : {}),
+    ...(trace.traceparent ? { [AMQP_HEADERS.traceparent]: trace.traceparent } : {}),
+    ...(trace.tracestate ? { [AMQP_HEADERS.tracestate]: trace.tracestate } : {}),
+    ...extra,
+  };
+}
+
+function confirmed(
+  ch: ConfirmChannel,
+  exchange: string,
+  routingKey: string,
+  body: unknown,
+  options: Parameters<ConfirmChannel['publish']>[3],
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    try {
+      ch.publish(exchange, routingKey, Buffer.from(JSON.stringify(body)), options, (err) =>
+        err ? reject(err instanceof Error ? err : new BrokerUnavailableError(String(err))) : resolve(),
+      );
+    } catch (err) {
+      reject(err);
+    }
+  });
+}
+
+export function createPublisher(channel: () => ConfirmChannel | undefined): Publisher {
+  const ch = () => {
+    const c = channel();
+    if (!c) throw new BrokerUnavailableError();
+    return c;
+  };
+  const requestMessage = (request: ProcessRequestedData, trace: TraceHeaders) => {
+    const event = cloudEvent(
+      {
+        id: `${request.processId}:${request.attempt}`,
+        source: EVENT_SOURCE,
+        type: MESSAGE_TYPES.processRequested,
+        tenantId: request.tenantId,
+        subject: request.processId,
+        ...(trace.correlationId ? { correlationId: trace.correlationId } : {}),
+      },
+      request,
+    );
+    return {
+      event,
+      options: {
+        persistent: true,
+        contentType: 'application/json',
+        messageId: event.id,
+        type: event.type,
+        headers: headers(request.tenantId, trace, {
+          [AMQP_HEADERS.processType]: request.processType,
+          [AMQP_HEADERS.attempt]: request.attempt,
+        }),
+      },
+    };
+  };
+  return {
+    async state(state, trace) {
+      const event = cloudEvent(
+        {
+          id: `${state.processId}:${state.version}`,
+          source: EVENT_SOURCE,
+          type: MESSAGE_TYPES.processState,
+          tenantId: state.tenantId,
+          subject: state.processId,
+          ...(trace.correlationId ? { correlationId: trace.correlationId } : {}),
+        },
+        state,
+      );
+      await confirmed(
+        ch(),
+        EXCHANGES.events,
+        eventRoutingKey(state.tenantId, state.processType, state.status),
+        event,
+        {
+          persistent: true,
+          contentType: 'application/json',
+          messageId: event.id,
+          type: event.type,
+          timestamp: Math.floor(Date.now() / 1000),
+          headers: headers(state.tenantId, trace),
+        },
+      );
+    },
+    async retry(request, delayMs, trace) {
+      const { event, options } = requestMessage(request, trace);
+      await confirmed(ch(), EXCHANGES.retry, request.processType, event, {
+        ...options,
+        expiration: String(Math.max(0, Math.round(delayMs))),
+      });
+    },
+    async request(request, trace) {
+      const { event, options } = requestMessage(request, trace);
+      await confirmed(ch(), EXCHANGES.requests, request.processType, event, options);
+    },
+    async reply(replyTo, correlationId, body) {
+      await confirmed(ch(), '', replyTo, body, { correlationId, contentType: 'application/json' });
+    },
+  };
+}

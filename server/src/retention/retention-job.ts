@@ -1,0 +1,66 @@
+import type { ServerConfig } from '@stargate/contracts';
+import type { Db } from 'mongodb';
+import type { Logger } from 'pino';
+import { COLLECTIONS, type ProcessDoc, type ProcessEventDoc } from '../store/process-store.js';
+
+const DAY_MS = 86_400_000;
+const BATCH = 500;
+
+export interface RetentionJob {
+  /** One pass: deletes finished processes older than their tenant's retention, and their events. */
+  runOnce(now?: Date): Promise<number>;
+  close(): void;
+}
+
+/**
+ * A periodic job instead of TTL indexes, which FerretDB v1 does not guarantee. Processes
+ * finished (completedAt) before now − retention go, with their events; the audit log stays.
+ */
+export function createRetentionJob(options: {
+  db: Db;
+  retention: NonNullable<ServerConfig['retention']>;
+  logger: Logger;
+  intervalMs?: number;
+}): RetentionJob {
+  const processes = options.db.collection<ProcessDoc>(COLLECTIONS.processes);
+  const events = options.db.collection<ProcessEventDoc>(COLLECTIONS.events);
+  const tenants = options.retention.tenants ?? {};
+
+  async function purge(filter: Record<string, unknown>): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const batch = await processes
+        .find(filter, { projection: { processId: 1, _id: 0 } })
+        .limit(BATCH)
+        .toArray();
+      if (batch.length === 0) return total;
+      const ids = batch.map((d) => d.processId);
+      // Events first: a crash in between leaves the process, which the next pass removes.
+      await events.deleteMany({ processId: { $in: ids } });
+      const res = await processes.deleteMany({ processId: { $in: ids } });
+      total += res.deletedCount;
+      if (batch.length < BATCH) return total;
+    }
+  }
+
+  async function runOnce(now = new Date()): Promise<number> {
+    let total = 0;
+    for (const [tenantId, days] of Object.entries(tenants)) {
+      total += await purge({ tenantId, completedAt: { $lt: new Date(now.getTime() - days * DAY_MS) } });
+    }
+    total += await purge({
+      tenantId: { $nin: Object.keys(tenants) },
+      completedAt: { $lt: new Date(now.getTime() - options.retention.defaultDays * DAY_MS) },
+    });
+    if (total > 0) options.logger.info({ deleted: total }, 'retention removed finished processes');
+    return total;
+  }
+
+  const timer = setInterval(() => {
+    runOnce().catch((err: Error) =>
+      options.logger.warn({ err: err.message }, 'retention pass failed; next pass retries'),
+    );
+  }, options.intervalMs ?? 3_600_000);
+  timer.unref();
+  return { runOnce, close: () => clearInterval(timer) };
+}

@@ -1,0 +1,371 @@
+import { hostname } from 'node:os';
+import {
+  type AuditRecordData,
+  EXCHANGES,
+  processQueue,
+  QUEUES,
+  type ServerConfig,
+} from '@stargate/contracts';
+import * as amqp from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { type Db, MongoClient } from 'mongodb';
+import pino, { type Logger } from 'pino';
+import { createPublisher } from './broker/publisher.js';
+import { declareTopology, SERVER_DEAD_LETTER_QUEUE } from './broker/topology.js';
+import { type ProcessTypeRuntime, resolveProcessTypes } from './config/process-types.js';
+import { createFieldCipher, type EncryptionKey } from './crypto/field-cipher.js';
+import type { Handler } from './handlers/define-handler.js';
+import { startHealthServer } from './observability/health-server.js';
+import { createMetrics, type ServerMetrics } from './observability/metrics.js';
+import { createRetentionJob, type RetentionJob } from './retention/retention-job.js';
+import { answerRpc } from './rpc/rpc-handler.js';
+import { handleCommand } from './runtime/command-consumer.js';
+import { handleDeadLetter } from './runtime/dead-letter-consumer.js';
+import { createProcessRunner, type Disposition } from './runtime/process-runner.js';
+import { createAuditLog } from './store/audit-log.js';
+import { createProcessStore, isStoreUnavailable } from './store/process-store.js';
+
+export interface ServerDeps {
+  amqpUrl: string;
+  db: Db;
+  types: ProcessTypeRuntime[];
+  logger: Logger;
+  encryptionKeys?: readonly EncryptionKey[];
+  retention?: ServerConfig['retention'];
+  shutdownGraceMs?: number;
+}
+
+export interface StargateServer {
+  metrics: ServerMetrics;
+  start(): Promise<void>;
+  ready(): Promise<{ ok: boolean; checks: Record<string, boolean> }>;
+  close(): Promise<void>;
+}
+
+interface Consumer {
+  queue: string;
+  channel: Channel;
+  onMessage(msg: ConsumeMessage): Promise<Disposition>;
+  tag?: string;
+}
+
+/** Wires the runtime onto one RabbitMQ connection (re-established with backoff) and one MongoDB database. */
+export function createServer(deps: ServerDeps): StargateServer {
+  const logger = deps.logger;
+  const actor = `worker:${hostname()}:${process.pid}`;
+  const cipher = createFieldCipher(deps.encryptionKeys ?? []);
+  const store = createProcessStore(deps.db, cipher);
+  const audit = createAuditLog(deps.db);
+  let pubChannel: ConfirmChannel | undefined;
+  let lagChannel: Channel | undefined;
+  let consumers: Consumer[] = [];
+  let brokerUp = false;
+  let storeUp = true;
+  let stopping = false;
+  let connection: amqp.RecoveringChannelModel | undefined;
+  let retention: RetentionJob | undefined;
+  let probe: NodeJS.Timeout | undefined;
+
+  const publisher = createPublisher(() => pubChannel);
+  const metrics = createMetrics(
+    async (type) => (lagChannel ? (await lagChannel.checkQueue(processQueue(type))).messageCount : undefined),
+    deps.types.map((t) => t.name),
+  );
+
+  async function consume(c: Consumer): Promise<void> {
+    const reply = await c.channel.consume(c.queue, (msg) => {
+      if (!msg) return;
+      c.onMessage(msg).then(
+        (d) => {
+          try {
+            if (d === 'ack') c.channel.ack(msg);
+            else c.channel.nack(msg, false, d === 'requeue');
+          } catch (err) {
+            // The channel died with the connection; RabbitMQ redelivers the message.
+            logger.warn({ err: (err as Error).message }, 'could not settle a delivery');
+          }
+        },
+        (err: Error) => logger.error({ err }, 'consumer failed'),
+      );
+    });
+    c.tag = reply.consumerTag;
+  }
+
+  async function pause(): Promise<void> {
+    await Promise.all(
+      consumers.map(async (c) => {
+        const tag = c.tag;
+        c.tag = undefined;
+        if (tag) await c.channel.cancel(tag).catch(() => undefined);
+      }),
+    );
+  }
+
+  async function resume(): Promise<void> {
+    if (stopping || !storeUp) return;
+    for (const c of consumers) if (!c.tag) await consume(c);
+  }
+
+  function onStoreUnavailable(err: unknown): void {
+    if (!storeUp || stopping) return;
+    storeUp = false;
+    metrics.errors.inc({ component: 'mongodb' });
+    logger.warn(
+      { err: (err as Error).message },
+      'MongoDB unavailable: consuming paused until it answers again',
+    );
+    void pause();
+    let delay = 200;
+    const check = () => {
+      store.ping().then(
+        () => {
+          storeUp = true;
+          logger.info('MongoDB is back: consuming resumed');
+          resume().catch((e: Error) => logger.error({ err: e }, 'could not resume consuming'));
+        },
+        () => {
+          delay = Math.min(delay * 2, 5_000);
+          if (!stopping) probe = setTimeout(check, delay);
+        },
+      );
+    };
+    probe = setTimeout(check, delay);
+  }
+
+  const runner = createProcessRunner({ store, publisher, metrics, logger, actor, onStoreUnavailable });
+
+  /** Runs after every (re)connection: fresh channels, topology, consumers. */
+  async function setup(m: ChannelModel): Promise<void> {
+    const pub = await m.createConfirmChannel();
+    await declareTopology(
+      pub,
+      deps.types.map((t) => t.name),
+    );
+    pubChannel = pub;
+    lagChannel = await m.createChannel();
+    const next: Consumer[] = [];
+    for (const type of deps.types) {
+      const ch = await m.createChannel();
+      await ch.prefetch(type.concurrency);
+      next.push({
+        queue: processQueue(type.name),
+        channel: ch,
+        onMessage: (msg) => runner.handle(msg, type),
+      });
+    }
+    const settled =
+      (fn: (msg: ConsumeMessage) => Promise<void>, component: string) =>
+      async (msg: ConsumeMessage): Promise<Disposition> => {
+        try {
+          await fn(msg);
+          return 'ack';
+        } catch (err) {
+          if (err instanceof Error && err.name === 'MalformedMessageError') {
+            logger.error({ err: err.message, component }, 'malformed message; dead-lettering it');
+            return 'dead-letter';
+          }
+          metrics.errors.inc({ component });
+          logger.warn(
+            { err: (err as Error).message, component },
+            'message not handled; returning it to the queue',
+          );
+          if (isStoreUnavailable(err)) onStoreUnavailable(err);
+          return 'requeue';
+        }
+      };
+    const side = await m.createChannel();
+    await side.prefetch(16);
+    next.push(
+      {
+        queue: QUEUES.control,
+        channel: side,
+        onMessage: settled((msg) => handleCommand({ store, publisher, logger, actor }, msg), 'commands'),
+      },
+      {
+        queue: SERVER_DEAD_LETTER_QUEUE,
+        channel: side,
+        onMessage: settled(
+          (msg) => handleDeadLetter({ store, publisher, metrics, logger, actor }, msg),
+          'dead-letters',
+        ),
+      },
+      {
+        queue: QUEUES.audit,
+        channel: side,
+        onMessage: settled(async (msg) => {
+          const event = JSON.parse(msg.content.toString('utf8')) as { data?: AuditRecordData };
+          if (!event.data?.auditId)
+            throw Object.assign(new Error('not an audit record'), { name: 'MalformedMessageError' });
+          await audit.append(event.data);
+        }, 'audit'),
+      },
+    );
+    // Each worker hears every cancel, to abort the handler it runs for that process.
+    const cancelCh = await m.createChannel();
+    const own = await cancelCh.assertQueue('', { exclusive: true, autoDelete: true });
+    await cancelCh.bindQueue(own.queue, EXCHANGES.control, 'cancel.*');
+    await cancelCh.consume(
+      own.queue,
+      (msg) => {
+        if (!msg) return;
+        const processId = msg.fields.routingKey.slice('cancel.'.length);
+        if (runner.cancelRunning(processId))
+          logger.info({ processId }, 'cancel: aborting the running handler');
+      },
+      { noAck: true },
+    );
+    // Queries are answered even while MongoDB is down (with a retryable error), so they never pause.
+    const rpcCh = await m.createChannel();
+    await rpcCh.prefetch(32);
+    await rpcCh.consume(QUEUES.rpc, (msg) => {
+      if (!msg) return;
+      const { replyTo, correlationId } = msg.properties;
+      const answer = (async () => {
+        try {
+          return await answerRpc(store, JSON.parse(msg.content.toString('utf8')));
+        } catch (err) {
+          logger.warn({ err: (err as Error).message }, 'query failed');
+          return {
+            ok: false,
+            error: { code: 'UNAVAILABLE', message: 'the record of truth is unavailable', retryable: true },
+          };
+        }
+      })();
+      answer
+        .then((reply) => (replyTo ? publisher.reply(replyTo, correlationId ?? '', reply) : undefined))
+        .then(
+          () => rpcCh.ack(msg),
+          (err: Error) => {
+            logger.warn({ err: err.message }, 'could not reply to a query');
+            rpcCh.ack(msg);
+          },
+        );
+    });
+    consumers = next;
+    brokerUp = true;
+    if (storeUp && !stopping) for (const c of consumers) await consume(c);
+  }
+
+  return {
+    metrics,
+    async start() {
+      await store.ensureIndexes();
+      await audit.ensureIndexes();
+      connection = await amqp.connect(deps.amqpUrl, {
+        recovery: { setup, initialDelay: 200, maxDelay: 10_000, initialMaxRetries: 5 },
+      });
+      connection.on('disconnect', (err: Error) => {
+        brokerUp = false;
+        pubChannel = undefined;
+        lagChannel = undefined;
+        for (const c of consumers) c.tag = undefined;
+        if (!stopping) logger.warn({ err: err?.message }, 'RabbitMQ connection lost; reconnecting');
+      });
+      connection.on('error', (err: Error) => logger.warn({ err: err.message }, 'RabbitMQ connection error'));
+      if (deps.retention) retention = createRetentionJob({ db: deps.db, retention: deps.retention, logger });
+      logger.info({ types: deps.types.map((t) => t.name) }, 'server started');
+    },
+    async ready() {
+      const mongo = await store.ping().then(
+        () => true,
+        () => false,
+      );
+      return { ok: mongo && brokerUp, checks: { mongodb: mongo, rabbitmq: brokerUp } };
+    },
+    async close() {
+      if (stopping) return;
+      stopping = true;
+      if (probe) clearTimeout(probe);
+      retention?.close();
+      await pause();
+      const grace = deps.shutdownGraceMs ?? 30_000;
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<'expired'>((r) => {
+        timer = setTimeout(() => r('expired'), grace);
+      });
+      if ((await Promise.race([runner.idle(), expired])) === 'expired') {
+        logger.warn(
+          { running: runner.inFlight() },
+          'grace period over; returning unfinished requests to the queue',
+        );
+        runner.abortAll('shutdown');
+        await runner.idle();
+      }
+      clearTimeout(timer);
+      await connection?.close().catch(() => undefined);
+      logger.info('server stopped');
+    },
+  };
+}
+
+export interface StartServerOptions {
+  amqpUrl: string;
+  mongoUrl: string;
+  dbName?: string;
+  processTypes: readonly string[];
+  serverConfig?: ServerConfig;
+  logger?: Logger;
+  encryptionKeys?: readonly EncryptionKey[];
+  /** 0 = a random free port; undefined = no health listener. */
+  healthPort?: number;
+  healthHost?: string;
+  shutdownGraceSeconds?: number;
+  /** Extra handler modules (by `type`), e.g. a custom handler of an embedding test. */
+  handlers?: readonly Handler<never, unknown>[];
+  /** Environment for forward credentials (defaults to process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface RunningServer {
+  /** The health/metrics port when a listener was asked for. */
+  healthPort: number | undefined;
+  metrics: ServerMetrics;
+  close(): Promise<void>;
+}
+
+/** Connects to MongoDB and RabbitMQ and runs a worker for `processTypes` until close(). */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const logger = options.logger ?? pino({ name: 'stargate-server', level: 'info' });
+  const types = await resolveProcessTypes(options.processTypes, options.serverConfig, {
+    env: options.env ?? process.env,
+    ...(options.handlers ? { handlers: options.handlers } : {}),
+  });
+  const client = new MongoClient(options.mongoUrl, {
+    serverSelectionTimeoutMS: 3_000,
+    connectTimeoutMS: 3_000,
+  });
+  await client.connect();
+  const server = createServer({
+    amqpUrl: options.amqpUrl,
+    db: client.db(options.dbName ?? 'stargate'),
+    types,
+    logger,
+    ...(options.encryptionKeys ? { encryptionKeys: options.encryptionKeys } : {}),
+    ...(options.serverConfig?.retention ? { retention: options.serverConfig.retention } : {}),
+    shutdownGraceMs: (options.shutdownGraceSeconds ?? 30) * 1000,
+  });
+  try {
+    await server.start();
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+  const health =
+    options.healthPort === undefined
+      ? undefined
+      : await startHealthServer({
+          port: options.healthPort,
+          ...(options.healthHost ? { host: options.healthHost } : {}),
+          ready: () => server.ready(),
+          registry: server.metrics.registry,
+        });
+  return {
+    healthPort: health?.port,
+    metrics: server.metrics,
+    async close() {
+      await health?.close();
+      await server.close();
+      await client.close();
+    },
+  };
+}

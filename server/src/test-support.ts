@@ -1,0 +1,166 @@
+/**
+ * Test support (not exported by the package): plays the gateway on a fresh vhost and
+ * database — publishes requests and commands, collects state events, reads MongoDB.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  AMQP_HEADERS,
+  cancelRoutingKey,
+  cloudEvent,
+  EXCHANGES,
+  MESSAGE_TYPES,
+  type ProcessRequestedData,
+  type ProcessStateData,
+  retryRoutingKey,
+} from '@stargate/contracts';
+import { createVhost, eventually, mongoDatabase, type Vhost } from '@stargate/testkit';
+import * as amqp from 'amqplib';
+import { type Db, MongoClient } from 'mongodb';
+import pino from 'pino';
+import type { ProcessEventDoc, ProcessDoc } from './store/process-store.js';
+import { declareTopology } from './broker/topology.js';
+
+export interface GatewayDouble {
+  vhost: Vhost;
+  mongoUrl: string;
+  dbName: string;
+  db: Db;
+  states: ProcessStateData[];
+  submit(processType: string, data: unknown, extra?: Partial<ProcessRequestedData>): Promise<string>;
+  publishRaw(routingKey: string, body: Buffer, headers?: Record<string, unknown>): Promise<void>;
+  command(command: 'cancel' | 'retry', processId: string, tenantId?: string): Promise<void>;
+  rpc(body: unknown): Promise<unknown>;
+  process(processId: string): Promise<ProcessDoc | null>;
+  events(processId: string): Promise<ProcessEventDoc[]>;
+  waitFor(processId: string, status: string, timeoutMs?: number): Promise<ProcessDoc>;
+  close(): Promise<void>;
+}
+
+export const quietLogger = pino({ level: process.env.STARGATE_TEST_LOG_LEVEL ?? 'silent' });
+
+export async function gatewayDouble(
+  processTypes: readonly string[],
+  options: { mongoUrl?: string } = {},
+): Promise<GatewayDouble> {
+  const vhost = await createVhost('server');
+  const mongo = mongoDatabase('server');
+  const mongoUrl = options.mongoUrl ?? mongo.url;
+  const client = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 20_000 });
+  await client.connect();
+  const db = client.db(mongo.dbName);
+  const conn = await amqp.connect(vhost.url);
+  const ch = await conn.createConfirmChannel();
+  await declareTopology(ch, processTypes);
+  const states: ProcessStateData[] = [];
+  const q = await ch.assertQueue('', { exclusive: true });
+  await ch.bindQueue(q.queue, EXCHANGES.events, '#');
+  await ch.consume(
+    q.queue,
+    (msg) => {
+      if (msg) states.push((JSON.parse(msg.content.toString()) as { data: ProcessStateData }).data);
+    },
+    { noAck: true },
+  );
+  const rpcCh = await conn.createChannel();
+  const pending = new Map<string, (v: unknown) => void>();
+  await rpcCh.consume(
+    'amq.rabbitmq.reply-to',
+    (msg) => {
+      if (msg) pending.get(msg.properties.correlationId)?.(JSON.parse(msg.content.toString()));
+    },
+    { noAck: true },
+  );
+  const publish = (exchange: string, key: string, body: unknown, headers: Record<string, unknown> = {}) =>
+    new Promise<void>((resolve, reject) =>
+      ch.publish(
+        exchange,
+        key,
+        Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body)),
+        { persistent: true, headers },
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
+  const self: GatewayDouble = {
+    vhost,
+    mongoUrl,
+    dbName: mongo.dbName,
+    db,
+    states,
+    async submit(processType, data, extra = {}) {
+      const processId = extra.processId ?? randomUUID();
+      const req: ProcessRequestedData = {
+        processId,
+        tenantId: 'acme',
+        clientId: 'acme-client',
+        processType,
+        payloadHash: 'hash',
+        data,
+        submittedAt: new Date().toISOString(),
+        attempt: 1,
+        ...extra,
+      };
+      const event = cloudEvent(
+        {
+          id: processId,
+          source: 'test-gateway',
+          type: MESSAGE_TYPES.processRequested,
+          tenantId: req.tenantId,
+        },
+        req,
+      );
+      await publish(EXCHANGES.requests, processType, event, {
+        [AMQP_HEADERS.correlationId]: `corr-${processId}`,
+        [AMQP_HEADERS.tenantId]: req.tenantId,
+      });
+      return processId;
+    },
+    publishRaw: (key, body, headers) => publish(EXCHANGES.requests, key, body, headers),
+    async command(command, processId, tenantId = 'acme') {
+      const event = cloudEvent(
+        {
+          id: randomUUID(),
+          source: 'test-gateway',
+          type: command === 'cancel' ? MESSAGE_TYPES.processCancel : MESSAGE_TYPES.processRetry,
+          tenantId,
+        },
+        { processId, tenantId, clientId: 'acme-client', command, requestedAt: new Date().toISOString() },
+      );
+      await publish(
+        EXCHANGES.control,
+        command === 'cancel' ? cancelRoutingKey(processId) : retryRoutingKey(processId),
+        event,
+      );
+    },
+    rpc(body) {
+      const correlationId = randomUUID();
+      return new Promise((resolve) => {
+        pending.set(correlationId, resolve);
+        rpcCh.sendToQueue('stargate.rpc', Buffer.from(JSON.stringify(body)), {
+          replyTo: 'amq.rabbitmq.reply-to',
+          correlationId,
+        });
+      });
+    },
+    process: (processId) =>
+      db.collection<ProcessDoc>('processes').findOne({ processId }, { projection: { _id: 0 } }),
+    events: (processId) =>
+      db
+        .collection<ProcessEventDoc>('process_events')
+        .find({ processId }, { projection: { _id: 0 } })
+        .sort({ version: 1 })
+        .toArray(),
+    waitFor(processId, status, timeoutMs = 20_000) {
+      return eventually(async () => {
+        const doc = await self.process(processId);
+        return doc?.status === status ? doc : undefined;
+      }, timeoutMs);
+    },
+    async close() {
+      await conn.close().catch(() => undefined);
+      await db.dropDatabase().catch(() => undefined);
+      await client.close();
+      await vhost.close();
+    },
+  };
+  return self;
+}
