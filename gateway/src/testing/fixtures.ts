@@ -17,7 +17,9 @@ import {
   type RpcReply,
   type RpcRequest,
 } from '@stargate/contracts';
+import { createVhost, redisPrefix, serviceEnv, type Vhost } from '@stargate/testkit';
 import { type ChannelModel, type ConfirmChannel, connect } from 'amqplib';
+import { type RunningGateway, type StartGatewayOptions, startGateway } from '../index.js';
 
 export const SECRETS = { alpha: 'alpha-secret-0123456789', beta: 'beta-secret-0123456789' } as const;
 
@@ -223,4 +225,39 @@ export function submit(url: string, token: string, body: unknown, headers: Recor
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
+}
+
+export interface TestBed {
+  vhost: Vhost;
+  server: FakeServer;
+  gw: RunningGateway;
+  prefix: string;
+  close(): Promise<void>;
+}
+
+/** A vhost, the stand-in server and one gateway on it, isolated by vhost and Redis prefix. */
+export async function startTestBed(
+  options: Partial<StartGatewayOptions> & { config?: GatewayConfig } = {},
+): Promise<TestBed> {
+  const vhost = await createVhost('gw');
+  const server = await startFakeServer(vhost.url);
+  const prefix = options.redisPrefix ?? redisPrefix('gw');
+  const gw = await startGateway({
+    config: testConfig(),
+    redisUrl: serviceEnv().redisUrl,
+    amqpUrl: vhost.url,
+    ...options,
+    redisPrefix: prefix,
+  } as StartGatewayOptions);
+  return {
+    vhost,
+    server,
+    gw,
+    prefix,
+    async close() {
+      await gw.close();
+      await server.close();
+      await vhost.close();
+    },
+  };
 }
