@@ -102,10 +102,14 @@ describe('CRDs', () => {
 
     const noOps = await applyTenant(
       tenant('bad2', { processTypes: [{ name: 'order', operations: ['delete' as 'read'] }] }),
-    ).catch((e: unknown) => e as KubeError);
+    ).then(
+      () => new KubeError(0, 'accepted'),
+      (e: unknown) => e as KubeError,
+    );
     expect(noOps.message).toMatch(/supported values: "submit", "read", "cancel"/);
 
-    const twoHandlers = await applyProcessType(processType('bad', { builtin: 'order', image: 'x' })).catch(
+    const twoHandlers = await applyProcessType(processType('bad', { builtin: 'order', image: 'x' })).then(
+      () => new KubeError(0, 'accepted'),
       (e: unknown) => e as KubeError,
     );
     expect(twoHandlers.message).toContain('handler needs exactly one of builtin, forward or image');
