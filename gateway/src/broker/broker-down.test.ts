@@ -1,0 +1,59 @@
+import { eventually, privateService, redisPrefix, serviceEnv } from '@stargate/testkit';
+import { connect } from 'amqplib';
+import { describe, expect, it } from 'vitest';
+import { startGateway } from '../index.js';
+import { accessToken, startFakeServer, submit, testConfig } from '../testing/fixtures.js';
+import { processQueue } from '@stargate/contracts';
+
+describe('RabbitMQ unavailable', () => {
+  it('answers 503 with Retry-After and accepts nothing until the broker is back', async () => {
+    const rabbit = await privateService('rabbitmq');
+    const gw = await startGateway({
+      config: testConfig(),
+      redisUrl: serviceEnv().redisUrl,
+      amqpUrl: rabbit.url,
+      redisPrefix: redisPrefix('gw-bd'),
+    });
+    try {
+      // A work queue without a consumer: what it holds is what was durably accepted.
+      const server = await startFakeServer(rabbit.url);
+      await server.close();
+      const token = await accessToken(gw.url, 'alpha');
+      const order = { processType: 'order', data: { sku: 'D', quantity: 1 } };
+      const ok = await submit(gw.url, token, order);
+      expect(ok.status).toBe(202);
+      const accepted = (await ok.json()) as { processId: string };
+
+      await rabbit.stop();
+      const down = await submit(gw.url, token, order, { 'idempotency-key': 'while-down' });
+      expect(down.status).toBe(503);
+      expect(Number(down.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await down.json()).toMatchObject({
+        error: 'SERVICE_UNAVAILABLE',
+        retryAfter: expect.any(Number),
+      });
+      expect((await fetch(`${gw.url}/health/ready`)).status).toBe(503);
+
+      await rabbit.start();
+      await eventually(async () => (await fetch(`${gw.url}/health/ready`)).status === 200, 60_000, 200);
+      // The key of the refused request is free again: the retry is a fresh, accepted submit.
+      const retried = await submit(gw.url, token, order, { 'idempotency-key': 'while-down' });
+      expect(retried.status).toBe(202);
+      const retriedId = ((await retried.json()) as { processId: string }).processId;
+
+      const conn = await connect(rabbit.url);
+      const ch = await conn.createChannel();
+      const ids: string[] = [];
+      for (;;) {
+        const msg = await ch.get(processQueue('order'), { noAck: true });
+        if (!msg) break;
+        ids.push((JSON.parse(msg.content.toString()) as { data: { processId: string } }).data.processId);
+      }
+      await conn.close();
+      expect(ids.sort()).toEqual([accepted.processId, retriedId].sort());
+    } finally {
+      await gw.close();
+      await rabbit.close();
+    }
+  });
+});
