@@ -1,0 +1,108 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KubeConfig } from '@kubernetes/client-node';
+import { type GatewayConfig, GROUP_VERSION } from '@stargate/contracts';
+import { eventually, serviceEnv } from '@stargate/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import type { KubeObject, SecretObject } from './desired/objects.js';
+import { createKubeClient, resourcePath } from './kube/client.js';
+import { type Operator, startOperator } from './operator.js';
+import { createNamespace, installCrds, testClient, testConfig, testLogger } from './testing/cluster.js';
+
+const admin = testClient();
+const rbacFile = resolve(dirname(fileURLToPath(import.meta.url)), '../deploy/rbac.yaml');
+let ns: { watch: string; gateway: string; private: string };
+let operator: Operator | undefined;
+
+beforeAll(async () => {
+  await installCrds(admin);
+  ns = {
+    watch: await createNamespace(admin, 'rbac'),
+    gateway: await createNamespace(admin, 'rbac-gw'),
+    private: await createNamespace(admin, 'rbac-priv'),
+  };
+  const text = (await readFile(rbacFile, 'utf8'))
+    .replaceAll('stargate-system', ns.watch)
+    .replaceAll('stargate-public', ns.gateway)
+    .replaceAll('stargate-private', ns.private);
+  for (const doc of parseAllDocuments(text)) await admin.apply(doc.toJS() as KubeObject, 'test');
+});
+
+afterAll(async () => {
+  for (const n of Object.values(ns ?? {})) await admin.delete(resourcePath('v1', 'Namespace', undefined, n));
+});
+
+describe('operator/deploy/rbac.yaml', () => {
+  it('is enough: the operator runs its whole Tenant/ProcessType cycle as that ServiceAccount, without one refusal', async () => {
+    const token = await admin.create<{ status: { token: string } }>(
+      `${resourcePath('v1', 'ServiceAccount', ns.watch, 'stargate-operator')}/token`,
+      { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+    );
+    const adminKc = new KubeConfig();
+    adminKc.loadFromFile(serviceEnv().kubeconfig);
+    const cluster = adminKc.getCurrentCluster();
+    if (!cluster) throw new Error('no cluster');
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: cluster.server, caFile: cluster.caFile, skipTLSVerify: false }],
+      users: [{ name: 'sa', token: token.status.token }],
+      contexts: [{ name: 'sa', cluster: 'c', user: 'sa' }],
+      currentContext: 'sa',
+    });
+    const client = createKubeClient(kc);
+    // The token really is that restricted ServiceAccount:
+    await expect(client.list(resourcePath('v1', 'Secret', 'default'))).rejects.toMatchObject({ status: 403 });
+    operator = startOperator({ client, config: testConfig(ns), logger: testLogger, retryPeriodMs: 200 });
+    try {
+      await eventually(() => operator?.isLeader() && operator.ready());
+      const pt = {
+        apiVersion: GROUP_VERSION,
+        kind: 'ProcessType',
+        metadata: { name: 'order', namespace: ns.watch },
+        spec: { requestSchema: { type: 'object' }, handler: { builtin: 'order' } },
+      };
+      await admin.apply(pt, 'test');
+      const tenant = {
+        apiVersion: GROUP_VERSION,
+        kind: 'Tenant',
+        metadata: { name: 'acme', namespace: ns.watch },
+        spec: { displayName: 'ACME', processTypes: [{ name: 'order' }] },
+      };
+      await admin.apply(tenant, 'test');
+      await eventually(async () => {
+        const s = await admin.get<SecretObject>(
+          resourcePath('v1', 'Secret', ns.gateway, 'stargate-gateway-config'),
+        );
+        const raw = s?.data?.['gateway-config.json'];
+        return (
+          raw && (JSON.parse(Buffer.from(raw, 'base64').toString()) as GatewayConfig).tenants.length === 1
+        );
+      });
+      await eventually(() =>
+        admin.get(resourcePath('apps/v1', 'Deployment', ns.private, 'stargate-handler-order')),
+      );
+      // Events are best effort (a refusal would only be logged): check they were written.
+      await eventually(async () => {
+        const events = await admin.list<{ reason: string }>(resourcePath('v1', 'Event', ns.watch));
+        return events.items.some((e) => e.reason === 'CredentialsCreated');
+      });
+      await admin.delete(resourcePath(GROUP_VERSION, 'Tenant', ns.watch, 'acme'));
+      await admin.delete(resourcePath(GROUP_VERSION, 'ProcessType', ns.watch, 'order'));
+      await eventually(
+        async () => !(await admin.get(resourcePath(GROUP_VERSION, 'Tenant', ns.watch, 'acme'))),
+      );
+      await eventually(
+        async () => !(await admin.get(resourcePath(GROUP_VERSION, 'ProcessType', ns.watch, 'order'))),
+      );
+      expect(
+        await admin.get(resourcePath('apps/v1', 'Deployment', ns.private, 'stargate-handler-order')),
+      ).toBeUndefined();
+      const errors = await operator.metrics.reconcileErrors.get();
+      expect(errors.values.reduce((n, v) => n + v.value, 0)).toBe(0);
+    } finally {
+      await operator.close();
+    }
+  });
+});
