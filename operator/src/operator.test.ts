@@ -66,7 +66,13 @@ beforeAll(async () => {
     gateway: await createNamespace(client, 'op-gw'),
     private: await createNamespace(client, 'op-priv'),
   };
-  operator = startOperator({ client, config: testConfig(ns), logger: testLogger, retryPeriodMs: 200 });
+  operator = startOperator({
+    client,
+    config: testConfig(ns),
+    logger: testLogger,
+    retryPeriodMs: 200,
+    recheckMs: 300,
+  });
   await eventually(() => operator.isLeader() && operator.ready());
 });
 
@@ -309,7 +315,7 @@ describe('ProcessType', () => {
     await eventually(async () => !(await client.get(ptPath('billing'))));
   });
 
-  it('a missing forward credentials Secret gives Ready=False SecretNotFound, and no Deployment', async () => {
+  it('a missing forward credentials Secret gives Ready=False SecretNotFound and no Deployment, until it exists', async () => {
     await applyProcessType(
       processType('erp', {
         forward: { url: 'http://erp.private/run', credentialsSecretRef: { name: 'erp-token', key: 'token' } },
@@ -321,5 +327,39 @@ describe('ProcessType', () => {
     });
     expect(cond.status).toBe('False');
     expect(await client.get(deploymentPath('erp'))).toBeUndefined();
+    await client.create(resourcePath('v1', 'Secret', ns.private), {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'erp-token' },
+      stringData: { token: 'Bearer x' },
+    });
+    const d = await eventually(() => client.get<DeploymentObject>(deploymentPath('erp')));
+    expect(JSON.stringify(d.spec)).toContain('"secretKeyRef":{"name":"erp-token","key":"token"}');
+    await eventually(
+      async () => ready(await client.get<ProcessType>(ptPath('erp')))?.reason === 'HandlerNotReady',
+    );
+  });
+
+  it('serves /healthz, /readyz and /metrics with reconcile counts', async () => {
+    const { startHealthServer } = await import('./health.js');
+    const health = await startHealthServer({
+      port: 0,
+      host: '127.0.0.1',
+      ready: () => operator.ready(),
+      registry: operator.metrics.registry,
+    });
+    try {
+      const base = `http://127.0.0.1:${health.port()}`;
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toMatch(
+        /stargate_operator_reconcile_total\{controller="Tenant",result="success"\} [1-9]/,
+      );
+      expect(metrics).toContain('stargate_operator_workqueue_depth');
+      expect(metrics).toContain('stargate_operator_leader 1');
+    } finally {
+      await health.close();
+    }
   });
 });

@@ -39,6 +39,8 @@ export interface OperatorOptions {
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
+  /** Look again at missing referenced Secrets after this long (not watched: 10 s). */
+  recheckMs?: number;
   /** Leadership lost: the process must stop reconciling at once (main exits). */
   onLostLeadership?: () => void;
 }
@@ -176,6 +178,7 @@ export function startOperator(opts: OperatorOptions): Operator {
       logger,
       now: () => new Date(),
       enqueue,
+      recheckMs: opts.recheckMs ?? 10_000,
     };
 
     async function dispatch(key: string): Promise<ReconcileResult> {

@@ -21,6 +21,8 @@ export interface ReconcileContext {
   logger: Logger;
   now(): Date;
   enqueue(key: string): void;
+  /** How soon to look again at what no watch tells us about (a missing referenced Secret). */
+  recheckMs: number;
 }
 
 export interface ReconcileResult {

@@ -15,9 +15,6 @@ import { resourcePath } from '../kube/client.js';
 import { GATEWAY_CONFIG_KEY, type ReconcileContext, type ReconcileResult } from './context.js';
 import { hasFinalizer, patchStatus, setFinalizer } from './finalizers.js';
 
-/** A missing referenced Secret is not an event we watch for: look again after this long. */
-const RECHECK_MS = 10_000;
-
 function childPaths(ns: string, name: string) {
   return [
     resourcePath('apps/v1', 'Deployment', ns, name),
@@ -91,7 +88,7 @@ export async function reconcileProcessType(
         'SecretNotFound',
         `Secret "${ref.name}" (forward credentials) not found in namespace ${opts.namespace}`,
       );
-      return { requeueAfterMs: RECHECK_MS };
+      return { requeueAfterMs: ctx.recheckMs };
     }
   }
 
