@@ -176,7 +176,7 @@ describe('polling schedule (fake clock)', () => {
           ? { status: 200, headers: { 'preference-applied': 'wait=20' }, body: view('completed', 3) }
           : {
               status: 200,
-              headers: { 'preference-applied': 'wait=20', etag: `"v${n}"` },
+              headers: { 'preference-applied': 'wait=20', etag: `"v${n}"`, 'retry-after': '30' },
               body: view('processing', n),
             },
       { longPollSeconds: 20 },

@@ -124,9 +124,10 @@ export async function pollProcess(
       const now = clock.now();
       const applied = res.headers.get(HTTP_HEADERS.preferenceApplied) ?? '';
       const retryAfter = parseRetryAfter(res.headers.get(HTTP_HEADERS.retryAfter), now);
-      if (/\bwait\b/i.test(applied) && retryAfter === undefined) {
+      if (/\bwait\b/i.test(applied)) {
         // Long poll: the gateway held the request until a change or its wait ran out, so ask
-        // again at once; a short pause after an unchanged answer guards against a busy loop.
+        // again at once (its Retry-After is meant for plain pollers); a short pause after an
+        // unchanged answer guards against a busy loop.
         setMode('long', 0);
         nextAt = changed ? now : now + 1000;
       } else {
