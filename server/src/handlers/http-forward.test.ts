@@ -78,7 +78,13 @@ describe('http-forward handler against a local HTTP service', () => {
   const handler = (path: string, timeoutSeconds = 5) =>
     createForwardHandler(
       'forwarded',
-      { url: `${svc.url}${path}`, method: 'POST', timeoutSeconds, headers: { 'x-team': 'erp' }, credentialsHeader: 'x-api-key' },
+      {
+        url: `${svc.url}${path}`,
+        method: 'POST',
+        timeoutSeconds,
+        headers: { 'x-team': 'erp' },
+        credentialsHeader: 'x-api-key',
+      },
       { credentials: 'secret-from-env' },
     );
 
@@ -111,7 +117,11 @@ describe('http-forward handler against a local HTTP service', () => {
   it('opens the circuit after repeated failures and stops calling the backend', async () => {
     let now = 0;
     const breaker = createCircuitBreaker({ failureThreshold: 2, openMs: 1_000, now: () => now });
-    const h = createForwardHandler('forwarded', { url: `${svc.url}/down`, method: 'POST', timeoutSeconds: 5 }, { breaker });
+    const h = createForwardHandler(
+      'forwarded',
+      { url: `${svc.url}/down`, method: 'POST', timeoutSeconds: 5 },
+      { breaker },
+    );
     await failure(h.handle(ctx(), {}));
     await failure(h.handle(ctx(), {}));
     const calls = svc.seen.length;
@@ -137,7 +147,12 @@ describe('http-forward handler against a local HTTP service', () => {
             {
               name: 'forwarded',
               handler: {
-                forward: { url: `${svc.url}/ok`, method: 'POST', timeoutSeconds: 2, credentialsEnv: 'ERP_TOKEN' },
+                forward: {
+                  url: `${svc.url}/ok`,
+                  method: 'POST',
+                  timeoutSeconds: 2,
+                  credentialsEnv: 'ERP_TOKEN',
+                },
               },
               concurrency: 1,
               timeoutSeconds: 5,

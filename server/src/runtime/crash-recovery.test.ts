@@ -51,7 +51,9 @@ describe('a worker killed with SIGKILL inside a handler', () => {
 
     // A late duplicate of the request only republishes the final state.
     await gw.submit('order', {}, { processId: id });
-    await eventually(() => gw.states.filter((s) => s.processId === id && s.status === 'completed').length >= 2);
+    await eventually(
+      () => gw.states.filter((s) => s.processId === id && s.status === 'completed').length >= 2,
+    );
     expect((await gw.events(id)).filter((e) => e.status === 'completed')).toHaveLength(1);
 
     second.child.kill('SIGTERM');

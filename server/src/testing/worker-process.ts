@@ -16,7 +16,10 @@ export function spawnWorker(env: Record<string, string>): { child: ChildProcess;
       here('./register.mjs'),
       here('../main.ts'),
     ],
-    { env: { ...process.env, STARGATE_HEALTH_PORT: '0', STARGATE_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      env: { ...process.env, STARGATE_HEALTH_PORT: '0', STARGATE_LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   child.stdout?.on('data', (c: Buffer) => {
     output += c.toString();
