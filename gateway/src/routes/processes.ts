@@ -364,9 +364,10 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           const startVersion = state.version;
           const abort = new AbortController();
           const timer = setTimeout(() => abort.abort(), wait * 1000);
-          request.raw.once('close', () => abort.abort());
+          // The response's close before it is sent means the client went away.
+          reply.raw.once('close', () => abort.abort());
           try {
-            while (!abort.signal.aborted) {
+            while (!abort.signal.aborted && !ctx.lifecycle.draining) {
               const { changed } = await ctx.notifier.watch(
                 ctx.keys.processChannel(principal.tenant.id, id),
                 abort.signal,
@@ -379,7 +380,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
               }
               await changed;
             }
-            if (abort.signal.aborted)
+            if (abort.signal.aborted || ctx.lifecycle.draining)
               state = (await ctx.reader.get(principal.tenant.id, id).catch(() => undefined)) ?? state;
           } finally {
             clearTimeout(timer);

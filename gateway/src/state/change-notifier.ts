@@ -8,6 +8,7 @@ import type { Logger } from '../observability/logger.js';
  */
 export function createChangeNotifier(deps: { subscriber: Redis; logger: Logger }) {
   const waiters = new Map<string, Set<() => void>>();
+  let closed = false;
   deps.subscriber.on('message', (channel: string) => {
     const set = waiters.get(channel);
     if (!set) return;
@@ -30,6 +31,8 @@ export function createChangeNotifier(deps: { subscriber: Redis; logger: Logger }
      * wait is not lost. `changed` resolves on the next publish or when `signal` aborts.
      */
     async watch(channel: string, signal: AbortSignal): Promise<{ changed: Promise<void> }> {
+      // Draining: nobody waits any more; callers answer with what they have.
+      if (closed) return { changed: Promise.resolve() };
       let wake: () => void = () => undefined;
       const changed = new Promise<void>((resolve) => {
         wake = resolve;
@@ -55,6 +58,7 @@ export function createChangeNotifier(deps: { subscriber: Redis; logger: Logger }
       return { changed };
     },
     async close(): Promise<void> {
+      closed = true;
       for (const set of waiters.values()) for (const wake of set) wake();
       waiters.clear();
     },
