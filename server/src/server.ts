@@ -292,6 +292,8 @@ export function createServer(deps: ServerDeps): StargateServer {
         await runner.idle();
       }
       clearTimeout(timer);
+      // Let the last acks/nacks reach the socket before the connection closes.
+      await new Promise((r) => setImmediate(r));
       await connection?.close().catch(() => undefined);
       logger.info('server stopped');
     },

@@ -313,6 +313,8 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
           }
           doc = next;
           await recordAndPublish(deps, doc, deps.actor, trace);
+          // A cancel that reached this worker before the handler was registered is seen here.
+          if (next.cancelRequested) controller.abort(new RuntimeAbort('cancelled'));
         });
         progressChain = step.catch(() => undefined);
         return step;

@@ -205,7 +205,8 @@ export function createProcessStore(db: Db, cipher: FieldCipher): ProcessStore {
     async list(query) {
       const filter: Filter<ProcessDoc> = { tenantId: query.tenantId };
       if (query.status) filter.status = query.status;
-      if (query.processType) filter.processType = query.processType;
+      // Placeholders of early cancels (processType '') are not processes yet.
+      filter.processType = query.processType ? query.processType : { $ne: '' };
       if (query.cursor !== undefined) {
         const c = decodeCursor(query.cursor);
         if (!c) throw new InvalidCursorError();
