@@ -59,6 +59,11 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
     reply.header(HTTP_HEADERS.correlationId, request.id);
   });
 
+  // While draining, answers end their keep-alive connection, so close() does not wait on idle clients.
+  app.addHook('onSend', async (_request, reply) => {
+    if (ctx.lifecycle.draining) reply.header('connection', 'close');
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     ctx.metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
