@@ -110,6 +110,19 @@ describe('server worker (built-in handlers, real RabbitMQ + MongoDB-wire)', () =
     expect(empty.page.items).toEqual([]);
   });
 
+  it('continues the trace of the request on the state events', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const id = await gw.submit('order', order(), {}, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+    await gw.waitFor(id, 'completed');
+    const headers = await eventually(() => {
+      const i = gw.states.findIndex((s) => s.processId === id && s.status === 'completed');
+      return i >= 0 ? gw.stateHeaders[i] : undefined;
+    });
+    expect(headers.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    expect(headers['x-correlation-id']).toBe(`corr-${id}`);
+    expect(headers['tenant-id']).toBe('acme');
+  });
+
   it('serves health and metrics', async () => {
     const ready = await fetch(`http://127.0.0.1:${server.healthPort}/health/ready`);
     expect(ready.status).toBe(200);

@@ -26,7 +26,14 @@ export interface GatewayDouble {
   dbName: string;
   db: Db;
   states: ProcessStateData[];
-  submit(processType: string, data: unknown, extra?: Partial<ProcessRequestedData>): Promise<string>;
+  /** AMQP headers of every state event, in arrival order (parallel to `states`). */
+  stateHeaders: Record<string, unknown>[];
+  submit(
+    processType: string,
+    data: unknown,
+    extra?: Partial<ProcessRequestedData>,
+    headers?: Record<string, unknown>,
+  ): Promise<string>;
   publishRaw(routingKey: string, body: Buffer, headers?: Record<string, unknown>): Promise<void>;
   command(command: 'cancel' | 'retry', processId: string, tenantId?: string): Promise<void>;
   rpc(body: unknown): Promise<unknown>;
@@ -52,12 +59,15 @@ export async function gatewayDouble(
   const ch = await conn.createConfirmChannel();
   await declareTopology(ch, processTypes);
   const states: ProcessStateData[] = [];
+  const stateHeaders: Record<string, unknown>[] = [];
   const q = await ch.assertQueue('', { exclusive: true });
   await ch.bindQueue(q.queue, EXCHANGES.events, '#');
   await ch.consume(
     q.queue,
     (msg) => {
-      if (msg) states.push((JSON.parse(msg.content.toString()) as { data: ProcessStateData }).data);
+      if (!msg) return;
+      states.push((JSON.parse(msg.content.toString()) as { data: ProcessStateData }).data);
+      stateHeaders.push(msg.properties.headers ?? {});
     },
     { noAck: true },
   );
@@ -86,7 +96,8 @@ export async function gatewayDouble(
     dbName: mongo.dbName,
     db,
     states,
-    async submit(processType, data, extra = {}) {
+    stateHeaders,
+    async submit(processType, data, extra = {}, headers = {}) {
       const processId = extra.processId ?? randomUUID();
       const req: ProcessRequestedData = {
         processId,
@@ -111,6 +122,7 @@ export async function gatewayDouble(
       await publish(EXCHANGES.requests, processType, event, {
         [AMQP_HEADERS.correlationId]: `corr-${processId}`,
         [AMQP_HEADERS.tenantId]: req.tenantId,
+        ...headers,
       });
       return processId;
     },
