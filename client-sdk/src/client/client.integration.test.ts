@@ -191,9 +191,12 @@ describe('SDK against the real gateway and server', () => {
     const docs = await processesOf('queued-');
     const ids = docs.map((d) => d.clientProcessId);
     expect(new Set(ids).size).toBe(20);
-    const byCreated = [...docs].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || 0);
-    const createdOrder = byCreated.map((d) => d.clientProcessId);
-    expect(createdOrder).toEqual([...ids].sort());
+    // In submission order: creation times never go backwards along the clientProcessIds.
+    const inSubmissionOrder = [...docs].sort((a, b) =>
+      (a.clientProcessId ?? '').localeCompare(b.clientProcessId ?? ''),
+    );
+    const times = inSubmissionOrder.map((d) => d.createdAt.getTime());
+    expect(times).toEqual([...times].sort((a, b) => a - b));
     await eventually(() => second.tracked().length === 0, 30_000);
   });
 

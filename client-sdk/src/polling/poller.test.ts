@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Meter } from '@opentelemetry/api';
 import type { ProcessView } from '@stargate/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type StarGateClient, type WarningEvent } from '../index.js';
@@ -52,7 +53,7 @@ afterEach(async () => {
 /** A client on a fake clock against a scripted gateway; `onPoll` answers status polls. */
 async function harness(
   onPoll: (req: RecordedRequest, n: number) => Reply,
-  opts: { types?: unknown[]; longPollSeconds?: number } = {},
+  opts: { types?: unknown[]; longPollSeconds?: number; meter?: Meter } = {},
 ): Promise<Harness> {
   const clock = createFakeClock(1_000_000);
   let pollCount = 0;
@@ -78,6 +79,7 @@ async function harness(
     clock,
     logger,
     longPollSeconds: opts.longPollSeconds ?? 0,
+    ...(opts.meter ? { meter: opts.meter } : {}),
   });
   open.push(gw, client);
   return { clock, gw, client, logs: lines, polls: () => gw.calls('GET', `/api/stargate/processes/${PID}`) };
@@ -249,5 +251,96 @@ describe('backoff on transient failures (fake clock)', () => {
     await h.clock.runUntil(() => h.polls().length >= 2);
     await done;
     expect(seconds(h, 1_000_000)).toEqual([0, 5]);
+  });
+});
+
+/** Records what the SDK reports through the OpenTelemetry metrics API (the host's exporter sees the same). */
+function recordingMeter() {
+  const points: { name: string; value: number; attrs: Record<string, unknown> }[] = [];
+  const instrument = (name: string) => ({
+    add: (value: number, attrs: Record<string, unknown> = {}) => points.push({ name, value, attrs }),
+    record: (value: number, attrs: Record<string, unknown> = {}) => points.push({ name, value, attrs }),
+  });
+  const meter = { createCounter: instrument, createHistogram: instrument } as unknown as Meter;
+  const sum = (name: string, filter: (a: Record<string, unknown>) => boolean = () => true) =>
+    points.filter((p) => p.name === name && filter(p.attrs)).reduce((n, p) => n + p.value, 0);
+  return { meter, points, sum };
+}
+
+describe('polling extras', () => {
+  it('reports polls, time per phase, failures, timeouts and polls per process as metrics', async () => {
+    const m = recordingMeter();
+    const h = await harness(
+      (req, n) => {
+        if (n === 2)
+          return { status: 503, body: { error: 'SERVICE_UNAVAILABLE', status: 503, message: 'x' } };
+        return req.at - 1_000_000 >= 185_000
+          ? { status: 200, body: view('completed', 2) }
+          : { status: 200, body: view('processing', 1) };
+      },
+      {
+        meter: m.meter,
+        types: [{ name: 'order', operations: [], requestSchema: {}, polling: { maxTimeoutSeconds: 150 } }],
+      },
+    );
+    const done = (await h.client.submit('order', {})).pollUntilDone();
+    await h.clock.runUntil(() => h.polls().some((r) => r.at - 1_000_000 >= 185_000));
+    await done;
+    // polls at 0, 30 (503), 35, 65, 95, 125, 185
+    expect(seconds(h, 1_000_000)).toEqual([0, 30, 35, 65, 95, 125, 185]);
+    expect(m.sum('stargate.client.polls')).toBe(7);
+    expect(m.sum('stargate.client.poll.failures')).toBe(1);
+    expect(m.sum('stargate.client.poll.timeouts')).toBe(1);
+    expect(
+      m.points.filter((p) => p.name === 'stargate.client.polls_per_process').map((p) => p.value),
+    ).toEqual([7]);
+    expect(m.sum('stargate.client.poll.phase_time', (a) => a.phase === 'fast')).toBe(30 + 30 + 30 + 30);
+    expect(m.sum('stargate.client.poll.phase_time', (a) => a.phase === 'backoff')).toBe(5);
+    expect(m.sum('stargate.client.poll.phase_time', (a) => a.phase === 'slow')).toBe(60);
+    expect(m.sum('stargate.client.submissions', (a) => a.outcome === 'accepted')).toBe(1);
+  });
+
+  it('pauses 1 s after an unchanged long poll (304) instead of spinning', async () => {
+    const h = await harness(
+      (_req, n): Reply => {
+        if (n === 1)
+          return {
+            status: 200,
+            headers: { 'preference-applied': 'wait=20', etag: '"1"' },
+            body: view('processing', 1),
+          };
+        if (n <= 3) return { status: 304, headers: { 'preference-applied': 'wait=20', etag: '"1"' } };
+        return { status: 200, headers: { 'preference-applied': 'wait=20' }, body: view('completed', 2) };
+      },
+      { longPollSeconds: 20 },
+    );
+    const done = (await h.client.submit('order', {})).pollUntilDone();
+    await h.clock.runUntil(() => h.polls().length >= 4);
+    expect((await done).status).toBe('completed');
+    expect(seconds(h, 1_000_000)).toEqual([0, 0, 1, 2]);
+    expect(
+      h
+        .polls()
+        .slice(1)
+        .map((r) => r.headers['if-none-match']),
+    ).toEqual(['"1"', '"1"', '"1"']);
+  });
+
+  it('an aborted pollUntilDone leaves the process tracked and polled in the background', async () => {
+    const h = await harness((_req, n) =>
+      n >= 3 ? { status: 200, body: view('completed', 2) } : { status: 200, body: view('processing', 1) },
+    );
+    const completed: ProcessView[] = [];
+    h.client.on('completed', (v) => completed.push(v));
+    const handle = await h.client.submit('order', {});
+    const stop = new AbortController();
+    const waiting = handle.pollUntilDone({ signal: stop.signal });
+    await h.clock.runUntil(() => h.polls().length >= 1);
+    stop.abort(new Error('caller gave up'));
+    await expect(waiting).rejects.toThrow('caller gave up');
+    expect(h.client.tracked().map((t) => t.processId)).toEqual([PID]);
+    await h.clock.runUntil(() => completed.length > 0);
+    expect(h.client.tracked()).toEqual([]);
+    expect(handle.status).toBe('completed');
   });
 });
