@@ -1,0 +1,63 @@
+# syntax=docker/dockerfile:1.7
+# One image for every part of StarGate; the entry point picks the part:
+#   node gateway/dist/main.js    (default; port 8080)
+#   node server/dist/main.js     (health/metrics on 9090)
+#   node operator/dist/main.js   (health/metrics on 8081)
+#   node client-sdk/dist/cli.js  (the `stargate` CLI)
+# Build from the repository root:  docker build -t stargate:dev .
+ARG NODE_IMAGE=node:24-alpine
+
+# ---- build: all dependencies, compile, then drop dev dependencies and compiled tests
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+# Manifests first so the dependency layer is cached until they change. npm ci needs every
+# workspace's package.json to match the lock file, including the test-only ones.
+COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
+COPY contracts/package.json contracts/
+COPY testkit/package.json testkit/
+COPY gateway/package.json gateway/
+COPY server/package.json server/
+COPY client-sdk/package.json client-sdk/
+COPY operator/package.json operator/
+COPY e2e/package.json e2e/
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund --loglevel=error
+COPY contracts contracts
+COPY testkit testkit
+COPY gateway gateway
+COPY server server
+COPY client-sdk client-sdk
+COPY operator operator
+RUN npx tsc -b gateway server operator client-sdk \
+ && find contracts gateway server operator client-sdk -path '*/dist/*' \
+      \( -name '*.test.*' -o -name '*.tsbuildinfo' -o -name '*.map' \) -delete \
+ && npm prune --omit=dev --no-audit --no-fund --loglevel=error \
+ && rm -rf node_modules/@stargate/testkit node_modules/@stargate/e2e node_modules/.cache
+
+# ---- runtime: production dependencies and compiled JavaScript only, as a non-root user
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production
+# Package managers are not needed at run time: less to patch, less to exploit.
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
+      /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /opt/yarn-* /usr/local/bin/yarn /usr/local/bin/yarnpkg
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/contracts/package.json contracts/
+COPY --from=build /app/contracts/dist contracts/dist
+COPY --from=build /app/gateway/package.json gateway/
+COPY --from=build /app/gateway/dist gateway/dist
+COPY --from=build /app/server/package.json server/
+COPY --from=build /app/server/dist server/dist
+COPY --from=build /app/operator/package.json operator/
+COPY --from=build /app/operator/dist operator/dist
+COPY --from=build /app/client-sdk/package.json client-sdk/
+COPY --from=build /app/client-sdk/dist client-sdk/dist
+# Numeric, so Kubernetes' runAsNonRoot can verify it; the chart runs it as 10001 too.
+USER 10001:10001
+EXPOSE 8080 9090 8081
+# For `docker run` and Compose (Kubernetes uses the chart's probes instead). The default checks
+# the gateway; set STARGATE_HEALTHCHECK_URL for the server (http://127.0.0.1:9090/health/live)
+# or the operator (http://127.0.0.1:8081/healthz).
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch(process.env.STARGATE_HEALTHCHECK_URL || 'http://127.0.0.1:8080/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "gateway/dist/main.js"]
