@@ -199,5 +199,13 @@ describe('gateway authentication and authorisation', () => {
     expect((await getToken(url, 'alpha-client', SECRETS.alpha)).status).toBe(400);
     bed.gw.gateway.context.config.apply(testConfig({ revision: 'back' }), 'test');
     await eventually(async () => (await submit(url, token, order)).status === 202);
+    // Removed from the config: its still-valid token no longer works.
+    const removed = testConfig({ revision: 'removed' });
+    removed.tenants = removed.tenants.filter((t) => t.id !== 'alpha');
+    bed.gw.gateway.context.config.apply(removed, 'test');
+    const gone = await submit(url, token, order);
+    expect(gone.status).toBe(401);
+    expect(await gone.json()).toMatchObject({ error: 'INVALID_TOKEN' });
+    bed.gw.gateway.context.config.apply(testConfig({ revision: 'restored' }), 'test');
   });
 });

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 /** Paths pino replaces with [REDACTED]: credentials in headers and bodies, wherever they are logged. */
 export const REDACT_PATHS = [
@@ -16,12 +16,15 @@ export const REDACT_PATHS = [
   'access_token',
 ];
 
-export function createLogger(options: { level?: string; name?: string } = {}): Logger {
-  return pino({
+export function createLogger(
+  options: { level?: string; name?: string; destination?: DestinationStream } = {},
+): Logger {
+  const config = {
     name: options.name ?? 'stargate-gateway',
     level: options.level ?? 'info',
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
-  });
+  };
+  return options.destination ? pino(config, options.destination) : pino(config);
 }
 
 /**

@@ -184,6 +184,36 @@ describe('gateway process API', () => {
     expect(doc.components.schemas['order.request']).toMatchObject({ required: ['sku', 'quantity'] });
   });
 
+  it('audits every request to the server tier', async () => {
+    const { connect } = await import('amqplib');
+    const { QUEUES } = await import('@stargate/contracts');
+    const conn = await connect(bed.vhost.url);
+    const ch = await conn.createChannel();
+    const records: {
+      action: string;
+      outcome: string;
+      tenantId?: string;
+      correlationId: string;
+      status: number;
+    }[] = [];
+    await eventually(async () => {
+      for (;;) {
+        const msg = await ch.get(QUEUES.audit, { noAck: true });
+        if (!msg) break;
+        records.push((JSON.parse(msg.content.toString()) as { data: (typeof records)[number] }).data);
+      }
+      return records.some((r) => r.action === 'submit' && r.status === 415);
+    });
+    await conn.close();
+    expect(records).toContainEqual(
+      expect.objectContaining({ action: 'submit', outcome: 'error', status: 415, tenantId: 'alpha' }),
+    );
+    expect(records).toContainEqual(
+      expect.objectContaining({ action: 'token', outcome: 'success', status: 200 }),
+    );
+    expect(records.every((r) => typeof r.correlationId === 'string')).toBe(true);
+  });
+
   it('exposes health and metrics', async () => {
     expect((await fetch(`${url}/health/live`)).status).toBe(200);
     expect((await fetch(`${url}/health/startup`)).status).toBe(200);

@@ -23,6 +23,7 @@ import type { Principal } from '../auth/principal.js';
 import type { GatewayContext } from '../http/context.js';
 import { GatewayError } from '../http/errors.js';
 import { payloadHash } from '../idempotency/idempotency-store.js';
+import { redactSensitive } from '../observability/logger.js';
 import { etagMatches, etagOf, statusUrl, toView } from './process-view.js';
 
 const MAX_WAIT_SECONDS = 60;
@@ -325,6 +326,17 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           .complete(principal.tenant.id, idemKey!, hash, { status: 202, headers, body: accepted })
           .catch((err: Error) => request.log.warn({ err: err.message }, 'idempotency record not stored'));
       }
+      // The payload only at debug, and never the fields its type marks sensitive.
+      request.log.debug(
+        {
+          event: 'process.accepted',
+          processId,
+          processType: type.name,
+          tenantId: principal.tenant.id,
+          data: redactSensitive(body.data, type.sensitiveFields),
+        },
+        'process accepted',
+      );
       return reply.code(202).headers(headers).send(accepted);
     },
   );
@@ -454,9 +466,14 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
         },
         amqpHeaders(request, principal),
       );
-      if (!reply.ok || reply.kind !== 'list-processes') {
+      if (!reply.ok) {
+        // The server refuses what the client got wrong (e.g. a stale cursor) with INVALID_REQUEST.
+        if (reply.error.code === 'INVALID_REQUEST')
+          throw new GatewayError('INVALID_REQUEST', reply.error.message);
         throw new GatewayError('INTERNAL_ERROR', 'The server could not list processes');
       }
+      if (reply.kind !== 'list-processes')
+        throw new GatewayError('INTERNAL_ERROR', 'Unexpected answer from the server');
       // Only types the token may read; the server pages by tenant.
       const items = reply.page.items
         .filter((p) => principal.scopes.has(`process:${p.processType}:read`))
