@@ -57,7 +57,7 @@ unit: deps ## only the tests that need no services
 	npx vitest run contracts client-sdk/src/polling
 
 dev: deps services build ## run StarGate on this machine
-	node tools/dev.mjs
+	node e2e/dist/dev/main.js
 
 bench: deps services build ## benchmarks: print numbers, write bench/results.json
 	node e2e/dist/bench/run.js
