@@ -56,7 +56,8 @@ test: deps services ## lint, format check, typecheck and every test, against the
 unit: deps ## only the tests that need no services
 	npx vitest run contracts client-sdk/src/polling
 
-dev: deps services build ## run StarGate on this machine
+dev: deps build ## run StarGate on this machine
+	tools/services.sh up redis rabbitmq ferretdb
 	node e2e/dist/dev/main.js
 
 bench: deps services build ## benchmarks: print numbers, write bench/results.json
