@@ -45,12 +45,17 @@ export interface GatewayDouble {
 
 export const quietLogger = pino({ level: process.env.STARGATE_TEST_LOG_LEVEL ?? 'silent' });
 
+/** A broker that is not the shared one (a private instance): its default vhost, no management API. */
+function defaultVhost(url: string): Vhost {
+  return { name: '/', url, queueDepth: async () => -1, close: async () => undefined };
+}
+
 export async function gatewayDouble(
   processTypes: readonly string[],
-  options: { mongoUrl?: string } = {},
+  options: { mongoUrl?: string; amqpUrl?: string; dbName?: string } = {},
 ): Promise<GatewayDouble> {
-  const vhost = await createVhost('server');
-  const mongo = mongoDatabase('server');
+  const vhost = options.amqpUrl ? defaultVhost(options.amqpUrl) : await createVhost('server');
+  const mongo = { ...mongoDatabase('server'), ...(options.dbName ? { dbName: options.dbName } : {}) };
   const mongoUrl = options.mongoUrl ?? mongo.url;
   const client = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 20_000 });
   await client.connect();
