@@ -39,6 +39,7 @@ const operator = startOperator({
     leaseName: 'stargate-operator',
     identity: 'bench',
     resyncSeconds: 300,
+    rotationGraceSeconds: 0,
     logLevel: 'warn',
   },
   retryPeriodMs: 200,

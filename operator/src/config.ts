@@ -12,6 +12,8 @@ export interface OperatorConfig {
   leaseName: string;
   identity: string;
   resyncSeconds: number;
+  /** How long a rotated-out client secret keeps working (0: not at all). */
+  rotationGraceSeconds: number;
   logLevel: string;
 }
 
@@ -62,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     leaseName: str('STARGATE_LEASE_NAME', 'stargate-operator'),
     identity: str('POD_NAME', `${hostname()}-${process.pid}`),
     resyncSeconds: int('STARGATE_RESYNC_SECONDS', 300, 1, 86400),
+    rotationGraceSeconds: int('STARGATE_ROTATION_GRACE_SECONDS', 3600, 0, 30 * 86400),
     logLevel: str('STARGATE_LOG_LEVEL', 'info'),
   };
 }

@@ -178,12 +178,16 @@ describe('Tenant', () => {
         (await gatewayConfig())?.tenants.find((x) => x.id === 'acme')?.clientSecretHash ?? '',
       ),
     );
-    expect(
-      verifyClientSecret(
-        secret1,
-        (await gatewayConfig())?.tenants.find((x) => x.id === 'acme')?.clientSecretHash ?? '',
-      ),
-    ).toBe(false);
+    // The old secret keeps working for the grace period (2 s in these tests), then stops.
+    const acmeEntry = async () => (await gatewayConfig())?.tenants.find((x) => x.id === 'acme');
+    const during = await acmeEntry();
+    expect(verifyClientSecret(secret1, during?.clientSecretHash ?? '')).toBe(false);
+    expect(verifyClientSecret(secret1, during?.previousClientSecretHashes?.[0] ?? '')).toBe(true);
+    await eventually(async () => (await acmeEntry())?.previousClientSecretHashes === undefined);
+    await eventually(async () => {
+      const s = await client.get<SecretObject>(secretPath(ns.watch, 'acme-stargate-credentials'));
+      return s && !s.data?.['previous-client-secret'];
+    });
 
     const t2 = Date.now();
     await applyTenant(

@@ -190,6 +190,17 @@ export function startOperator(opts: OperatorOptions): Operator {
       return kind === 'Tenant' ? reconcileTenant(ctx, ns, name) : reconcileProcessType(ctx, ns, name);
     }
 
+    function recordFailure(key: string, err: unknown) {
+      const [kind, ns = '', name = ''] = key.split('/');
+      const obj =
+        kind === 'Tenant'
+          ? tenants.get(ns, name)
+          : kind === 'ProcessType'
+            ? processTypes.get(ns, name)
+            : undefined;
+      if (obj) ctx.events.record(obj, 'Warning', 'ReconcileFailed', String(err).slice(0, 1000));
+    }
+
     let stopping = false;
     const worker = (async () => {
       for (const inf of Object.values(informers)) inf.start();
@@ -210,6 +221,8 @@ export function startOperator(opts: OperatorOptions): Operator {
           metrics.reconcileTotal.inc({ controller, result: 'error' });
           metrics.reconcileErrors.inc({ controller });
           if (!stopping) {
+            // One Warning per failure streak, not one per retry.
+            if (queue.failures(key) === 0) recordFailure(key, err);
             logger.warn(
               { key, err: String(err), failures: queue.failures(key) + 1 },
               'reconcile failed; retrying with backoff',

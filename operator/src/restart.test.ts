@@ -74,6 +74,8 @@ describe('API server restart', () => {
 
       await kube.stopApiserver();
       await kube.startApiserver();
+      // Custom resource paths are served a moment after the server itself.
+      await eventually(() => client.list(resourcePath(GROUP_VERSION, 'Tenant', ns)), 60_000);
       await client.apply(tenant(200), 'test');
       await eventually(async () => (await rateLimitInConfig()) === 200, 60_000);
       await eventually(() => operator?.isLeader());

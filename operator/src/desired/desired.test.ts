@@ -12,7 +12,12 @@ import { stableSecretHash } from './credentials.js';
 import { desiredGatewayConfig } from './gateway-config.js';
 import { desiredDeployment, desiredPodDisruptionBudget } from './handler.js';
 import { desiredServerConfig } from './server-config.js';
-import { currentClientSecret, desiredCredentialsSecret } from './tenant-secret.js';
+import {
+  currentClientSecret,
+  desiredCredentialsSecret,
+  previousClientSecret,
+  storedClientSecret,
+} from './tenant-secret.js';
 
 function tenant(
   name: string,
@@ -158,6 +163,25 @@ describe('credentials secret', () => {
     expect(currentClientSecret(t, s)).toBe('abc');
     expect(currentClientSecret(tenant('acme', { credentials: { rotationToken: 'two' } }), s)).toBeUndefined();
     expect(currentClientSecret(t, undefined)).toBeUndefined();
+  });
+});
+
+describe('rotation grace period', () => {
+  it('keeps the previous secret until it expires, and offers its hash to the gateways meanwhile', () => {
+    const t = tenant('acme');
+    const expiresAt = new Date('2026-01-01T01:00:00Z');
+    const s = desiredCredentialsSecret(t, 'new', 'https://gw/oauth/token', { secret: 'old', expiresAt });
+    expect(previousClientSecret(s, new Date('2026-01-01T00:59:59Z'))).toEqual({ secret: 'old', expiresAt });
+    expect(previousClientSecret(s, expiresAt)).toBeUndefined();
+    expect(storedClientSecret(s)).toBe('new');
+    const { config } = desiredGatewayConfig({
+      tenants: [t],
+      processTypes: [processType('order')],
+      secretHashes: hashes,
+      previousHashes: new Map([['acme', [stableSecretHash('old', 'uid-acme')]]]),
+    });
+    expect(verifyClientSecret('old', config.tenants[0]?.previousClientSecretHashes?.[0] ?? '')).toBe(true);
+    expect(validateGatewayConfig(config).ok).toBe(true);
   });
 });
 

@@ -63,7 +63,11 @@ export function tenantProblem(
   return undefined;
 }
 
-export function tenantConfig(tenant: Tenant, clientSecretHash: string | undefined): TenantConfig {
+export function tenantConfig(
+  tenant: Tenant,
+  clientSecretHash: string | undefined,
+  previousHashes: readonly string[] = [],
+): TenantConfig {
   const s = tenant.spec;
   const creds = s.credentials;
   const rl = s.rateLimit;
@@ -80,6 +84,9 @@ export function tenantConfig(tenant: Tenant, clientSecretHash: string | undefine
     displayName: s.displayName,
     clientId: clientIdFor(tenant),
     ...(creds?.type !== 'external' && clientSecretHash ? { clientSecretHash } : {}),
+    ...(creds?.type !== 'external' && clientSecretHash && previousHashes.length
+      ? { previousClientSecretHashes: [...previousHashes] }
+      : {}),
     ...(creds?.type === 'external' && creds.issuer && creds.audience && creds.jwksUrl
       ? {
           externalIssuer: {
@@ -109,6 +116,8 @@ export interface GatewayConfigInput {
   processTypes: readonly ProcessType[];
   /** Client secret hash per tenant name (generated credentials only). */
   secretHashes: ReadonlyMap<string, string>;
+  /** Hashes of rotated-out secrets still in their grace period, per tenant name. */
+  previousHashes?: ReadonlyMap<string, readonly string[]>;
   /** The config currently in force: paused resources keep their entry from it. */
   previous?: GatewayConfig;
 }
@@ -164,7 +173,7 @@ export function desiredGatewayConfig(input: GatewayConfigInput): GatewayConfigRe
       excluded.set(name, problem);
       continue;
     }
-    tenants.push(tenantConfig(t, hash));
+    tenants.push(tenantConfig(t, hash, input.previousHashes?.get(name)));
   }
   tenants.sort((a, b) => a.id.localeCompare(b.id));
   const revision = createHash('sha256')

@@ -9,7 +9,7 @@ import {
   NAME_LABEL,
 } from '../desired/labels.js';
 import type { SecretObject } from '../desired/objects.js';
-import { currentClientSecret } from '../desired/tenant-secret.js';
+import { previousClientSecret, storedClientSecret } from '../desired/tenant-secret.js';
 import { resourcePath } from '../kube/client.js';
 import type { ReconcileContext } from './context.js';
 
@@ -35,17 +35,22 @@ export async function syncGatewayConfig(ctx: ReconcileContext): Promise<GatewayC
   const path = resourcePath('v1', 'Secret', config.gatewayNamespace, config.gatewayConfigName);
   const previous = decode(await ctx.client.get<SecretObject>(path));
   const hashes = new Map<string, string>();
+  const previousHashes = new Map<string, string[]>();
+  const now = ctx.now();
   for (const t of ctx.tenants.list()) {
     if (t.spec.credentials?.type === 'external') continue;
+    const salt = t.metadata.uid ?? t.metadata.name;
     const secret = ctx.secrets.get(t.metadata.namespace, credentialsSecretName(t.metadata.name));
-    const clientSecret = currentClientSecret(t, secret);
-    if (clientSecret)
-      hashes.set(t.metadata.name, stableSecretHash(clientSecret, t.metadata.uid ?? t.metadata.name));
+    const clientSecret = storedClientSecret(secret);
+    if (clientSecret) hashes.set(t.metadata.name, stableSecretHash(clientSecret, salt));
+    const previous = previousClientSecret(secret, now);
+    if (previous) previousHashes.set(t.metadata.name, [stableSecretHash(previous.secret, salt)]);
   }
   const { config: desired } = desiredGatewayConfig({
     tenants: ctx.tenants.list(),
     processTypes: ctx.processTypes.list(),
     secretHashes: hashes,
+    previousHashes,
     ...(previous ? { previous } : {}),
   });
   if (previous?.revision === desired.revision) return desired;

@@ -69,7 +69,8 @@ export async function reconcileProcessType(
       ...(readyReplicas !== undefined ? { readyReplicas } : {}),
     };
     const before = pt.status?.conditions?.find((c) => c.type === 'Ready');
-    if (status === 'False' && before?.reason !== reason) ctx.events.record(pt, 'Warning', reason, message);
+    if (before?.reason !== reason)
+      ctx.events.record(pt, status === 'False' ? 'Warning' : 'Normal', reason, message);
     await patchStatus(ctx.client, pt as ProcessType & KubeObject, ptStatus);
   };
 

@@ -4,7 +4,13 @@ import { clientIdFor, credentialsSecretName } from '../desired/credentials.js';
 import { isDeleting, isPaused, tenantProblem } from '../desired/gateway-config.js';
 import { FIELD_MANAGER } from '../desired/labels.js';
 import type { KubeObject, SecretObject } from '../desired/objects.js';
-import { currentClientSecret, desiredCredentialsSecret } from '../desired/tenant-secret.js';
+import {
+  currentClientSecret,
+  desiredCredentialsSecret,
+  type PreviousSecret,
+  previousClientSecret,
+  storedClientSecret,
+} from '../desired/tenant-secret.js';
 import { resourcePath } from '../kube/client.js';
 import { GATEWAY_CONFIG_KEY, type ReconcileContext, type ReconcileResult } from './context.js';
 import { hasFinalizer, patchStatus, setFinalizer } from './finalizers.js';
@@ -33,12 +39,22 @@ export async function reconcileTenant(
   if (isPaused(tenant)) return {};
 
   tenant = await setFinalizer(ctx.client, tenant, true);
-  let hash: string | undefined;
+  // tenantProblem only asks whether a secret exists; its hash is computed for the gateway config.
+  let secretWritten: string | undefined;
+  let requeueAfterMs: number | undefined;
   if (tenant.spec.credentials?.type !== 'external') {
     // Read from the API server, not the cache: a stale cache must never make us mint a second secret.
     const existing = await ctx.client.get<SecretObject>(secretPath);
     let clientSecret = currentClientSecret(tenant, existing);
+    let previous: PreviousSecret | undefined = previousClientSecret(existing, ctx.now());
     if (!clientSecret) {
+      const old = storedClientSecret(existing);
+      if (old && ctx.config.rotationGraceSeconds > 0) {
+        previous = {
+          secret: old,
+          expiresAt: new Date(ctx.now().getTime() + ctx.config.rotationGraceSeconds * 1000),
+        };
+      }
       clientSecret = generateClientSecret();
       ctx.events.record(
         tenant,
@@ -47,11 +63,14 @@ export async function reconcileTenant(
         `client secret ${existing ? 'rotated' : 'generated'} in Secret ${credentialsSecretName(name)}`,
       );
     }
+    // Without `previous` the apply drops the old key: we own that field, so it goes when omitted.
     await ctx.client.apply(
-      desiredCredentialsSecret(tenant, clientSecret, ctx.config.tokenUrl),
+      desiredCredentialsSecret(tenant, clientSecret, ctx.config.tokenUrl, previous),
       FIELD_MANAGER,
     );
-    hash = 'present';
+    // Come back when the grace period ends, to remove the old secret.
+    if (previous) requeueAfterMs = Math.max(previous.expiresAt.getTime() - ctx.now().getTime(), 0) + 100;
+    secretWritten = 'yes';
   } else {
     await ctx.client.delete(secretPath);
   }
@@ -62,7 +81,7 @@ export async function reconcileTenant(
       .filter((p) => p.metadata.namespace === ns && !isDeleting(p))
       .map((p) => p.metadata.name),
   );
-  const problem = tenantProblem(tenant, known, hash);
+  const problem = tenantProblem(tenant, known, secretWritten);
   const generation = tenant.metadata.generation;
   const ready = problem
     ? { type: 'Ready', status: 'False' as const, ...problem }
@@ -80,8 +99,8 @@ export async function reconcileTenant(
           message: 'the gateways accept this tenant',
         };
   const previousReady = tenant.status?.conditions?.find((c) => c.type === 'Ready');
-  if (problem && previousReady?.reason !== problem.reason) {
-    ctx.events.record(tenant, 'Warning', problem.reason, problem.message);
+  if (previousReady?.reason !== ready.reason) {
+    ctx.events.record(tenant, problem ? 'Warning' : 'Normal', ready.reason, ready.message);
   }
   const status: TenantStatus = {
     conditions: setCondition(
@@ -95,5 +114,5 @@ export async function reconcileTenant(
   };
   await patchStatus(ctx.client, tenant as TenantObject, status);
   ctx.enqueue(GATEWAY_CONFIG_KEY);
-  return {};
+  return requeueAfterMs === undefined ? {} : { requeueAfterMs };
 }

@@ -57,6 +57,7 @@ export function testConfig(
     leaseName: 'stargate-operator',
     identity,
     resyncSeconds: 300,
+    rotationGraceSeconds: 2,
     logLevel: 'warn',
   };
 }
