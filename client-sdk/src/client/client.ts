@@ -402,32 +402,24 @@ export function createClient(options: ClientOptions) {
       if (!entry) throw new StarGateError(`no submission with idempotency key ${key} in the local store`);
       if (entry.processId) return entry.processId;
       if (entry.state === 'rejected') throw rejectionOf(entry);
-      const accepted = new Promise<void>((resolve, reject) => {
+      // Settled on acceptance, rejection, or each transient failure ('queued'); the loop re-reads the store.
+      const outcome = new Promise<SendOutcome>((resolve, reject) => {
         const onAbort = () => reject(signal?.reason);
+        signal?.throwIfAborted();
         signal?.addEventListener('abort', onAbort, { once: true });
-        const done = () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        const once = (view: ProcessView) => {
-          if (store.entry(key)?.processId === view.processId) {
-            events.off('accepted', once);
-            done();
-          }
-        };
-        events.on('accepted', once);
         waitAccepted(key).then(
           (o) => {
-            if (o === 'accepted') done();
+            signal?.removeEventListener('abort', onAbort);
+            resolve(o);
           },
-          (err) => {
-            events.off('accepted', once);
+          (err: unknown) => {
+            signal?.removeEventListener('abort', onAbort);
             reject(err);
           },
         );
       });
       kickSender();
-      await accepted;
+      await outcome;
     }
   }
 

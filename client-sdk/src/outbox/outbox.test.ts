@@ -147,6 +147,23 @@ describe('offline queue', () => {
     expect(online).toHaveLength(1);
   });
 
+  it('pollUntilDone on a queued handle waits for acceptance, then for the result', async () => {
+    const clock = createFakeClock(0);
+    const g = await gateway(clock);
+    toClose.push(g.gw);
+    g.setMode('unavailable');
+    const client = newClient(g.gw.url, dbFile(), clock);
+    const h = await client.submit('order', { n: 1 });
+    expect(h.status).toBe('queued');
+    const done = h.pollUntilDone();
+    await clock.runUntil(() => g.posts().length >= 3);
+    g.setMode('up');
+    await clock.runUntil(() => h.processId !== undefined);
+    g.complete('p-1', { ok: true });
+    await clock.runUntil(() => h.status === 'completed');
+    expect((await done).result).toEqual({ ok: true });
+  });
+
   it('raises an alert after 5 failed retries and keeps the submission queued', async () => {
     const clock = createFakeClock(0);
     const g = await gateway(clock);
