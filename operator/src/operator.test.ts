@@ -307,7 +307,9 @@ describe('ProcessType', () => {
     });
 
     await client.delete(ptPath('billing'));
-    await eventually(async () => !(await client.get(deploymentPath('billing'))));
+    // The ProcessType goes only once its children are gone (finalizer).
+    await eventually(async () => !(await client.get(ptPath('billing'))));
+    expect(await client.get(deploymentPath('billing'))).toBeUndefined();
     expect(
       await client.get(resourcePath('v1', 'ConfigMap', ns.private, 'stargate-handler-billing')),
     ).toBeUndefined();
@@ -316,7 +318,6 @@ describe('ProcessType', () => {
         resourcePath('policy/v1', 'PodDisruptionBudget', ns.private, 'stargate-handler-billing'),
       ),
     ).toBeUndefined();
-    await eventually(async () => !(await client.get(ptPath('billing'))));
   });
 
   it('a missing forward credentials Secret gives Ready=False SecretNotFound and no Deployment, until it exists', async () => {
