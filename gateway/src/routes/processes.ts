@@ -380,7 +380,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           reply.raw.once('close', () => abort.abort());
           try {
             while (!abort.signal.aborted && !ctx.lifecycle.draining) {
-              const { changed } = await ctx.notifier.watch(
+              const { changed, unavailable } = await ctx.notifier.watch(
                 ctx.keys.processChannel(principal.tenant.id, id),
                 abort.signal,
               );
@@ -390,6 +390,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
                 state = fresh;
                 break;
               }
+              if (unavailable) break;
               await changed;
             }
             if (abort.signal.aborted || ctx.lifecycle.draining)

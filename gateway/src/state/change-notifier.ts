@@ -30,9 +30,12 @@ export function createChangeNotifier(deps: { subscriber: Redis; logger: Logger }
      * Subscribes before the caller re-reads the state, so a change between the read and the
      * wait is not lost. `changed` resolves on the next publish or when `signal` aborts.
      */
-    async watch(channel: string, signal: AbortSignal): Promise<{ changed: Promise<void> }> {
+    async watch(
+      channel: string,
+      signal: AbortSignal,
+    ): Promise<{ changed: Promise<void>; unavailable: boolean }> {
       // Draining: nobody waits any more; callers answer with what they have.
-      if (closed) return { changed: Promise.resolve() };
+      if (closed) return { changed: Promise.resolve(), unavailable: true };
       let wake: () => void = () => undefined;
       const changed = new Promise<void>((resolve) => {
         wake = resolve;
@@ -51,11 +54,13 @@ export function createChangeNotifier(deps: { subscriber: Redis; logger: Logger }
         try {
           await deps.subscriber.subscribe(channel);
         } catch (err) {
+          // Without Redis there is nothing to wait on; the caller answers with what it has.
           deps.logger.warn({ err: (err as Error).message }, 'long-poll subscribe failed');
           wake();
+          return { changed, unavailable: true };
         }
       }
-      return { changed };
+      return { changed, unavailable: false };
     },
     async close(): Promise<void> {
       closed = true;

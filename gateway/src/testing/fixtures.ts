@@ -158,6 +158,18 @@ export async function startFakeServer(
       if (!msg) return;
       const event = JSON.parse(msg.content.toString()) as Received['event'];
       server.requests.push({ event, headers: msg.properties.headers ?? {} });
+      // What the real server records first: the accepted process, visible to RPC queries.
+      if (!server.processes.has(event.data.processId)) {
+        server.processes.set(event.data.processId, {
+          processId: event.data.processId,
+          tenantId: event.data.tenantId,
+          processType: event.data.processType,
+          status: 'accepted',
+          version: 1,
+          createdAt: event.data.submittedAt,
+          updatedAt: event.data.submittedAt,
+        });
+      }
       ch.ack(msg);
     });
   }
