@@ -90,4 +90,49 @@ describe('leader election', () => {
       await b.close();
     }
   });
+
+  it('a leader cut off from the API server steps down after the renew deadline; a standby takes over once the lease expires', async () => {
+    const names = { watch: ns, gateway: ns, private: ns };
+    let cut = false;
+    // The real client, with its network cable pulled on demand.
+    const flaky = new Proxy(client, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) =>
+          cut ? Promise.reject(new Error('network cut')) : value.apply(target, args);
+      },
+    });
+    const timings = { leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 200 };
+    let lost = false;
+    const config = { ...testConfig(names, 'op-c'), leaseName: 'cut-test' };
+    const c = startOperator({
+      client: flaky,
+      config,
+      logger: testLogger,
+      ...timings,
+      onLostLeadership: () => {
+        lost = true;
+      },
+    });
+    await eventually(() => c.isLeader());
+    const d = startOperator({
+      client,
+      config: { ...config, identity: 'op-d' },
+      logger: testLogger,
+      ...timings,
+    });
+    try {
+      cut = true;
+      await eventually(() => lost, 10_000);
+      expect(c.isLeader()).toBe(false);
+      await eventually(() => d.isLeader(), 10_000);
+      const lease = await client.get<Lease>(resourcePath('coordination.k8s.io/v1', 'Lease', ns, 'cut-test'));
+      expect(lease?.spec.holderIdentity).toBe('op-d');
+      expect(lease?.spec.leaseTransitions).toBe(1);
+    } finally {
+      await c.close();
+      await d.close();
+    }
+  });
 });
