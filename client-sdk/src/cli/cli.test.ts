@@ -129,6 +129,24 @@ describe('stargate CLI', () => {
     expect(gw.calls('POST', '/api/stargate/processes')).toHaveLength(1);
   });
 
+  it('wait --timeout exits 8 while the process is still running, and shows a progress bar on a TTY', async () => {
+    const gw = await startTestGateway((req: RecordedRequest): Reply => {
+      if (req.path === '/oauth/token') return tokenReply(1);
+      if (req.path === '/api/stargate/process-types') return { status: 200, body: [] };
+      return {
+        status: 200,
+        body: view('processing', 1, { progress: { percent: 40, currentStep: 'reserve' } }),
+      };
+    });
+    toClose.push(gw);
+    const t = io(envFor(gw));
+    let bar = '';
+    const tty = { ...t.io, stderr: { write: (s: string) => (bar += s), isTTY: true } };
+    expect(await runCli(['wait', 'p-1', '--timeout', '0.3'], tty)).toBe(EXIT.timeout);
+    expect(JSON.parse(t.out())).toMatchObject({ processId: 'p-1', status: 'processing' });
+    expect(bar).toContain('[############..................]  40% processing reserve');
+  });
+
   it('exits 2 naming the missing setting when not configured', async () => {
     const t = io({});
     expect(await runCli(['types'], t.io)).toBe(EXIT.usage);
