@@ -5,9 +5,15 @@
  * (Impersonate-User: system:serviceaccount:<ns>:<sa>), reconciles a Tenant and a ProcessType,
  * and the same identity is refused what lies outside its Roles.
  */
-import { KubeConfig } from '@kubernetes/client-node';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import { startGateway } from '@stargate/gateway';
 import { createKubeClient, loadConfig, type Operator, startOperator } from '@stargate/operator';
-import { eventually, serviceEnv, uniqueName } from '@stargate/testkit';
+import { createVhost, eventually, redisPrefix, serviceEnv, uniqueName } from '@stargate/testkit';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespaces, deleteNamespaces, installCrds } from './crds.js';
@@ -36,6 +42,14 @@ function impersonating(user: string): KubeConfig {
   });
   return kc;
 }
+
+/** The same, as a kubeconfig file (`as:`), for code that loads one from disk like the gateway. */
+function impersonatingKubeconfigYaml(user: string): string {
+  // JSON is YAML: the exported object is a valid kubeconfig file as it is.
+  return impersonating(user).exportConfig();
+}
+
+const run = promisify(execFile);
 
 async function canI(user: string, verb: string, resource: string, namespace?: string): Promise<boolean> {
   const args = ['auth', 'can-i', verb, resource, `--as=${user}`];
@@ -141,6 +155,7 @@ describe("the gateway's ServiceAccount", () => {
 
 describe('the operator running with only the chart RBAC', () => {
   let operator: Operator | undefined;
+  let secretName = '';
 
   afterAll(async () => {
     const t0 = Date.now();
@@ -160,7 +175,7 @@ describe('the operator running with only the chart RBAC', () => {
     }
   });
 
-  it('reconciles a ProcessType and a Tenant, and cleans up when they are deleted', async () => {
+  it('reconciles a ProcessType and a Tenant', async () => {
     const config = loadConfig({
       STARGATE_WATCH_NAMESPACE: ns.watch,
       STARGATE_GATEWAY_NAMESPACE: ns.public,
@@ -229,7 +244,7 @@ describe('the operator running with only the chart RBAC', () => {
       30_000,
       250,
     );
-    const secretName = tenant.status?.secretName ?? '';
+    secretName = tenant.status?.secretName ?? '';
     const { stdout: secretJson } = await kubectl(['get', 'secret', secretName, '-n', ns.watch, '-o', 'json']);
     const secretData = JSON.parse(secretJson).data as Record<string, string>;
     expect(Buffer.from(secretData['token-url'] ?? '', 'base64').toString()).toBe(
@@ -266,7 +281,76 @@ describe('the operator running with only the chart RBAC', () => {
       'stargate_operator_reconcile_errors_total',
     );
     expect(errors).not.toMatch(/ [1-9][0-9]*$/m);
+  });
 
+  it("lets the gateway, as its ServiceAccount, load that configuration and issue the tenant a token signed with the chart's key", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sg-rbac-'));
+    try {
+      // The signing key exactly as the chart generates it, converted by the init container's script.
+      const docs = await render({ namespace: ns.watch });
+      const keySecret = docs.find(
+        (d) => d.kind === 'Secret' && d.metadata.name === 'sg-stargate-signing-keys',
+      ) as (Manifest & { data: Record<string, string> }) | undefined;
+      const gw = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'sg-stargate-gateway') as
+        | V1Deployment
+        | undefined;
+      const script = gw?.spec?.template.spec?.initContainers?.[0]?.command?.[2] ?? '';
+      await mkdir(join(dir, 'in'));
+      await mkdir(join(dir, 'keys'));
+      for (const [file, b64] of Object.entries(keySecret?.data ?? {})) {
+        await writeFile(join(dir, 'in', file), Buffer.from(b64, 'base64'));
+      }
+      expect(await readFile(join(dir, 'in', 'generated-1.pem'), 'utf8')).toContain('BEGIN EC PRIVATE KEY');
+      await run(process.execPath, [
+        '-e',
+        script
+          .replaceAll("'/keys-in/'", JSON.stringify(`${dir}/in/`))
+          .replaceAll("'/keys-in'", JSON.stringify(`${dir}/in`))
+          .replaceAll("'/keys/'", JSON.stringify(`${dir}/keys/`)),
+      ]);
+      expect(await readFile(join(dir, 'keys', 'generated-1.pem'), 'utf8')).toContain('BEGIN PRIVATE KEY');
+
+      const kubeconfig = join(dir, 'kubeconfig');
+      await writeFile(kubeconfig, impersonatingKubeconfigYaml(gatewayUser));
+      const vhost = await createVhost('sgrbac');
+      const gateway = await startGateway({
+        kubernetes: { namespace: ns.public, name: 'stargate-gateway-config', kubeconfig },
+        redisUrl: serviceEnv().redisUrl,
+        redisPrefix: redisPrefix('sgrbac'),
+        amqpUrl: vhost.url,
+        signingKeysDir: join(dir, 'keys'),
+        logLevel: 'silent',
+      });
+      try {
+        const { stdout } = await kubectl(['get', 'secret', secretName, '-n', ns.watch, '-o', 'json']);
+        const data = JSON.parse(stdout).data as Record<string, string>;
+        const field = (k: string) => Buffer.from(data[k] ?? '', 'base64').toString('utf8');
+        const res = await fetch(`${gateway.url}/oauth/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            grant_type: 'client_credentials',
+            client_id: field('client-id'),
+            client_secret: field('client-secret'),
+          }),
+        });
+        expect(res.status).toBe(200);
+        const token = ((await res.json()) as { access_token: string }).access_token;
+        const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()) as {
+          alg: string;
+          kid: string;
+        };
+        expect(header).toEqual(expect.objectContaining({ alg: 'ES256', kid: 'generated-1' }));
+      } finally {
+        await gateway.close();
+        await vhost.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('cleans up when the Tenant and ProcessType are deleted', async () => {
     // Deleting runs the finalizers: credentials and handler go away, the resources disappear.
     await kubectl([
       'delete',
