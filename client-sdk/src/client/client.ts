@@ -68,7 +68,11 @@ function validate(options: ClientOptions): void {
 }
 
 function rejectionOf(entry: OutboxEntry): ProblemError {
-  return new ProblemError(400, undefined, entry.error ?? 'submission rejected by the gateway');
+  return new ProblemError(
+    entry.rejectedStatus ?? 400,
+    undefined,
+    entry.error ?? 'submission rejected by the gateway',
+  );
 }
 
 /**
@@ -278,7 +282,7 @@ export function createClient(options: ClientOptions) {
           continue;
         }
         if (err instanceof ProblemError) {
-          store.reject(entry.idempotencyKey, err.message);
+          store.reject(entry.idempotencyKey, err.message, err.status);
           metrics.submissions.add(1, { processType: entry.processType, outcome: 'rejected' });
           logger.warn(
             {

@@ -184,10 +184,14 @@ describe('offline queue', () => {
     const g = await gateway(clock);
     toClose.push(g.gw);
     const client = newClient(g.gw.url, dbFile(), clock);
-    const err = await client.submit('bad', {}).catch((e: unknown) => e);
+    const err = await client.submit('bad', {}, { idempotencyKey: 'k-bad' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProblemError);
     expect((err as ProblemError).status).toBe(400);
     expect((err as ProblemError).code).toBe('INVALID_REQUEST');
+    // Submitting the same key again reports the stored rejection without another send.
+    await expect(client.submit('bad', {}, { idempotencyKey: 'k-bad' })).rejects.toMatchObject({
+      status: 400,
+    });
     const ok = await client.submit('order', {});
     expect(ok.processId).toBe('p-1');
     expect(g.posts()).toHaveLength(2);

@@ -13,6 +13,8 @@ export interface OutboxEntry {
   state: 'queued' | 'accepted' | 'rejected';
   processId?: string;
   error?: string;
+  /** HTTP status of a permanent rejection. */
+  rejectedStatus?: number;
   attempts: number;
   createdAt: number;
 }
@@ -53,6 +55,7 @@ CREATE TABLE IF NOT EXISTS outbox (
   state TEXT NOT NULL DEFAULT 'queued',
   process_id TEXT,
   error TEXT,
+  rejected_status INTEGER,
   attempts INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL
 );
@@ -100,6 +103,8 @@ function toEntry(r: Row): OutboxEntry {
   if (pid !== undefined) e.processId = pid;
   const error = str(r.error);
   if (error !== undefined) e.error = error;
+  if (r.rejected_status !== null && r.rejected_status !== undefined)
+    e.rejectedStatus = Number(r.rejected_status);
   return e;
 }
 
@@ -158,7 +163,9 @@ export function openStore(path: string) {
     accept: db.prepare(
       `UPDATE outbox SET state = 'accepted', process_id = ?, error = NULL WHERE idempotency_key = ?`,
     ),
-    reject: db.prepare(`UPDATE outbox SET state = 'rejected', error = ? WHERE idempotency_key = ?`),
+    reject: db.prepare(
+      `UPDATE outbox SET state = 'rejected', error = ?, rejected_status = ? WHERE idempotency_key = ?`,
+    ),
     purge: db.prepare(`DELETE FROM outbox WHERE state = 'queued'`),
     track: db.prepare(
       `INSERT INTO tracked (process_id, process_type, client_process_id, idempotency_key, accepted_at, status)
@@ -240,8 +247,8 @@ export function openStore(path: string) {
         return toTracked(q.trackedOne.get(accepted.processId) as Row);
       });
     },
-    reject(idempotencyKey: string, error: string): void {
-      q.reject.run(error, idempotencyKey);
+    reject(idempotencyKey: string, error: string, status: number): void {
+      q.reject.run(error, status, idempotencyKey);
     },
     purgeQueued(): number {
       return Number(q.purge.run().changes);
