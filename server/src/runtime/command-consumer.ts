@@ -81,9 +81,10 @@ export async function handleCommand(deps: CommandDeps, msg: ConsumeMessage): Pro
       }
       const attempt = Math.max(doc.attempts, doc.nextAttempt ?? 0) + 1;
       // Mark first: a crash before the publish redelivers the command, which publishes again.
+      // An old cancel request (it lost the race to the failure) must not cancel the retry.
       await store.processes.updateOne(
         { processId: doc.processId, version: doc.version },
-        { $set: { nextAttempt: attempt } },
+        { $set: { nextAttempt: attempt }, $unset: { cancelRequested: '' } },
       );
       await deps.publisher.request(
         {
