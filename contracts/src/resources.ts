@@ -68,6 +68,8 @@ export interface TenantStatus {
   observedGeneration?: number;
   clientId?: string;
   secretName?: string;
+  /** Granted process types, comma-separated, for `kubectl get tenants` (a printer column shows one array item only). */
+  processTypes?: string;
 }
 
 export interface Tenant {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,8 +33,11 @@ describe('render', () => {
         join(dir, 't.yaml'),
         'apiVersion: stargate.io/v1alpha1\nkind: Tenant\nmetadata: {name: acme}\nspec: {displayName: A, processTypes: [{name: nope}]}\n',
       );
-      await expect(renderFolder(dir)).rejects.toThrow(/no client secret for tenant "acme"/);
-      await writeFile(join(dir, 'dev-credentials.yaml'), 'clientSecrets: {acme: x}\n');
+      await expect(renderFolder(dir)).rejects.toThrow(
+        /no client secret for tenant "acme".*dev\/credentials\.yaml/,
+      );
+      await mkdir(join(dir, 'dev'));
+      await writeFile(join(dir, 'dev', 'credentials.yaml'), 'clientSecrets: {acme: x}\n');
       await expect(renderFolder(dir)).rejects.toThrow(/acme: UnknownProcessType: process type\(s\) "nope"/);
     } finally {
       await rm(dir, { recursive: true });

@@ -7,11 +7,11 @@ import { desiredGatewayConfig } from './desired/gateway-config.js';
 import { desiredServerConfig } from './desired/server-config.js';
 
 /**
- * Client secrets for rendering without Kubernetes live in this file of the folder, as
+ * Client secrets for rendering without Kubernetes live in this file under the folder, as
  * `clientSecrets: { <tenant>: <secret> }`. Development only: in a cluster the operator
- * generates them into Secrets.
+ * generates them into Secrets. In a subfolder, so `kubectl apply -f <folder>` skips it.
  */
-export const DEV_CREDENTIALS_FILE = 'dev-credentials.yaml';
+export const DEV_CREDENTIALS_FILE = join('dev', 'credentials.yaml');
 
 export class RenderError extends Error {
   constructor(message: string) {
@@ -28,8 +28,9 @@ export interface RenderResult {
 async function yamlFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
   return entries
-    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name) && e.name !== DEV_CREDENTIALS_FILE)
+    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
     .map((e) => join(e.parentPath, e.name))
+    .filter((file) => file !== join(dir, DEV_CREDENTIALS_FILE))
     .sort();
 }
 

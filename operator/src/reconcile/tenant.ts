@@ -110,6 +110,7 @@ export async function reconcileTenant(
     ),
     ...(generation ? { observedGeneration: generation } : {}),
     clientId: clientIdFor(tenant),
+    processTypes: tenant.spec.processTypes.map((p) => p.name).join(','),
     ...(tenant.spec.credentials?.type !== 'external' ? { secretName: credentialsSecretName(name) } : {}),
   };
   await patchStatus(ctx.client, tenant as TenantObject, status);
