@@ -231,7 +231,7 @@ export function createClient(options: ClientOptions) {
     const backoff = createBackoff(options.backoff);
     for (;;) {
       if (closing.signal.aborted) return;
-      const entry = store.queued()[0];
+      const entry = store.nextQueued();
       if (!entry) {
         endPass();
         return;

@@ -158,7 +158,7 @@ export function openStore(path: string) {
     ),
     byKey: db.prepare('SELECT * FROM outbox WHERE idempotency_key = ?'),
     queued: db.prepare(`SELECT * FROM outbox WHERE state = 'queued' ORDER BY seq`),
-    all: db.prepare('SELECT * FROM outbox ORDER BY seq'),
+    nextQueued: db.prepare(`SELECT * FROM outbox WHERE state = 'queued' ORDER BY seq LIMIT 1`),
     attempt: db.prepare('UPDATE outbox SET attempts = attempts + 1, error = ? WHERE idempotency_key = ?'),
     accept: db.prepare(
       `UPDATE outbox SET state = 'accepted', process_id = ?, error = NULL WHERE idempotency_key = ?`,
@@ -226,8 +226,10 @@ export function openStore(path: string) {
     queued(): OutboxEntry[] {
       return (q.queued.all() as Row[]).map(toEntry);
     },
-    outbox(): OutboxEntry[] {
-      return (q.all.all() as Row[]).map(toEntry);
+    /** The oldest submission not yet accepted: the only one the sender may send next. */
+    nextQueued(): OutboxEntry | undefined {
+      const r = q.nextQueued.get() as Row | undefined;
+      return r ? toEntry(r) : undefined;
     },
     recordAttempt(idempotencyKey: string, error: string | undefined): void {
       q.attempt.run(error ?? null, idempotencyKey);
