@@ -1,5 +1,6 @@
 import { eventually } from '@stargate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defineHandler } from './handlers/define-handler.js';
 import { type RunningServer, startServer } from './server.js';
 import { type GatewayDouble, gatewayDouble, quietLogger } from './test-support.js';
 
@@ -22,15 +23,27 @@ describe('server worker (built-in handlers, real RabbitMQ + MongoDB-wire)', () =
   let server: RunningServer;
 
   beforeAll(async () => {
-    gw = await gatewayDouble(['order', 'shipping']);
+    gw = await gatewayDouble(['order', 'shipping', 'sloppy']);
     server = await startServer({
       amqpUrl: gw.vhost.url,
       mongoUrl: gw.mongoUrl,
       dbName: gw.dbName,
-      processTypes: ['order', 'shipping'],
+      processTypes: ['order', 'shipping', 'sloppy'],
       serverConfig: {
-        processTypes: [],
+        processTypes: [
+          {
+            name: 'sloppy',
+            handler: { module: 'in-process' },
+            concurrency: 1,
+            timeoutSeconds: 5,
+            retry: { maxAttempts: 1, initialBackoffSeconds: 1, maxBackoffSeconds: 1 },
+            requestSchema: { type: 'object' },
+            resultSchema: { type: 'object', required: ['total'], properties: { total: { type: 'number' } } },
+          },
+        ],
       },
+      // A custom handler whose result breaks its schema.
+      handlers: [defineHandler({ type: 'sloppy', handle: async () => ({ total: 'lots' }) })],
       logger: quietLogger,
       healthPort: 0,
     });
@@ -84,6 +97,25 @@ describe('server worker (built-in handlers, real RabbitMQ + MongoDB-wire)', () =
     expect(doc.error?.code).toBe('INVALID_REQUEST');
   });
 
+  it('fails a result that does not match the result schema with RESULT_INVALID', async () => {
+    const id = await gw.submit('sloppy', {});
+    const doc = await gw.waitFor(id, 'failed');
+    expect(doc.error).toMatchObject({ code: 'RESULT_INVALID', retryable: false });
+    expect(doc.result).toBeUndefined();
+  });
+
+  it('refuses a second process with an idempotency key the tenant already used', async () => {
+    const first = await gw.submit('order', order(), { idempotencyKey: 'idem-1' });
+    await gw.waitFor(first, 'completed');
+    const second = await gw.submit('order', order(), { idempotencyKey: 'idem-1' });
+    const state = await eventually(() => gw.states.find((s) => s.processId === second));
+    expect(state).toMatchObject({ status: 'failed', error: { code: 'DUPLICATE_IDEMPOTENCY_KEY' } });
+    expect(await gw.process(second)).toBeNull();
+    // Another tenant may use the same key.
+    const other = await gw.submit('order', order(), { idempotencyKey: 'idem-1', tenantId: 'globex' });
+    await gw.waitFor(other, 'completed');
+  });
+
   it('answers status and list queries scoped to the tenant', async () => {
     const id = await gw.submit('shipping', shipment());
     await gw.waitFor(id, 'completed');
@@ -104,7 +136,7 @@ describe('server worker (built-in handlers, real RabbitMQ + MongoDB-wire)', () =
     };
     expect(page.page.items).toHaveLength(1);
     expect(page.page.nextCursor).toBeDefined();
-    const empty = (await gw.rpc({ kind: 'list-processes', tenantId: 'globex', limit: 10 })) as {
+    const empty = (await gw.rpc({ kind: 'list-processes', tenantId: 'initech', limit: 10 })) as {
       page: { items: unknown[] };
     };
     expect(empty.page.items).toEqual([]);
