@@ -136,6 +136,17 @@ describe('server worker (built-in handlers, real RabbitMQ + MongoDB-wire)', () =
     };
     expect(page.page.items).toHaveLength(1);
     expect(page.page.nextCursor).toBeDefined();
+    const next = (await gw.rpc({
+      kind: 'list-processes',
+      tenantId: 'acme',
+      processType: 'shipping',
+      limit: 1,
+      cursor: page.page.nextCursor,
+    })) as { page: { items: { processId: string }[] } };
+    expect(next.page.items).toHaveLength(1);
+    expect(next.page.items[0]?.processId).not.toBe((page.page.items[0] as { processId: string }).processId);
+    const bad = await gw.rpc({ kind: 'list-processes', tenantId: 'acme', limit: 1, cursor: 'garbage' });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
     const empty = (await gw.rpc({ kind: 'list-processes', tenantId: 'initech', limit: 10 })) as {
       page: { items: unknown[] };
     };
