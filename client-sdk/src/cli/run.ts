@@ -40,6 +40,7 @@ const USAGE = `usage: stargate <command> [options]
   wait <processId> [--timeout <s>]        poll until the process finishes
   list [--status <s>] [--type <t>] [--limit <n>] [--cursor <c>]
   cancel <processId>
+  retry <processId>                       retry a retryable failure
   queue [show|flush|purge]                the local offline queue
 
 options: --json (JSON output even on a terminal)
@@ -257,6 +258,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         if (!id) throw new UsageError('cancel needs a process id');
         const view = await open(await loadConfig(io.env)).cancel(id);
         print(view, `${id} ${view?.status ?? 'cancel requested'}`);
+        return EXIT.ok;
+      }
+      case 'retry': {
+        const [id] = args;
+        if (!id) throw new UsageError('retry needs a process id');
+        const view = await open(await loadConfig(io.env)).retry(id);
+        print(view, `${id} ${view?.status ?? 'retry requested'}`);
         return EXIT.ok;
       }
       case 'queue': {

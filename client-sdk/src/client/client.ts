@@ -518,6 +518,25 @@ export function createClient(options: ClientOptions) {
     return res.body;
   }
 
+  /** Retries a retryable failure (POST …/retry) and tracks the process again until its new outcome. */
+  async function retry(processId: string): Promise<ProcessView> {
+    ensureOpen();
+    const res = await http.request<ProcessView>({
+      method: 'POST',
+      path: `/api/stargate/processes/${encodeURIComponent(processId)}/retry`,
+      signal: closing.signal,
+    });
+    logger.info({ event: 'process.retry', processId, correlationId: res.correlationId }, 'retry requested');
+    if (store.tracked(processId)) store.reopen(processId, clock.now());
+    else {
+      const processType = res.body?.processType ?? (await client.get(processId)).processType;
+      store.track({ processId, processType, acceptedAt: clock.now(), status: 'processing' });
+    }
+    const t = store.tracked(processId);
+    if (started && t) track(t);
+    return res.body;
+  }
+
   function start(): void {
     if (started) return;
     started = true;
@@ -605,6 +624,7 @@ export function createClient(options: ClientOptions) {
       return listTypes();
     },
     cancel,
+    retry,
     onCompleted(processType: string, fn: ResultHandler): () => void {
       return delivery.on('completed', processType, fn);
     },

@@ -178,6 +178,8 @@ export function openStore(path: string) {
     ),
     warned: db.prepare('UPDATE tracked SET warned = 1 WHERE process_id = ?'),
     untrack: db.prepare('UPDATE tracked SET done = 1 WHERE process_id = ?'),
+    reopen: db.prepare('UPDATE tracked SET done = 0, warned = 0, accepted_at = ? WHERE process_id = ?'),
+    dropResult: db.prepare('DELETE FROM results WHERE process_id = ?'),
     result: db.prepare(
       `INSERT INTO results (process_id, process_type, status, view, stored_at)
        VALUES (?, ?, ?, ?, ?) ON CONFLICT (process_id) DO NOTHING`,
@@ -288,6 +290,16 @@ export function openStore(path: string) {
     },
     untrack(processId: string): void {
       q.untrack.run(processId);
+    },
+    /**
+     * A failed process was retried: poll it again on a fresh schedule, and let its next final
+     * view be stored and delivered (the failure was already delivered, or is superseded).
+     */
+    reopen(processId: string, at: number): void {
+      tx(() => {
+        q.reopen.run(at, processId);
+        q.dropResult.run(processId);
+      });
     },
     /** Stores a terminal view and marks the process done, atomically; the first stored result wins. */
     storeResult(view: ProcessView, at: number): StoredResult {

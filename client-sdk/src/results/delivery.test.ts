@@ -12,11 +12,19 @@ afterEach(async () => {
   for (const c of toClose.splice(0).reverse()) await c.close();
 });
 
-async function setup(final: Partial<ProcessView>) {
+async function setup(initial: Partial<ProcessView>) {
   const clock = createFakeClock(0);
+  let final = initial;
   const gw = await startTestGateway((req: RecordedRequest): Reply => {
     if (req.path === '/oauth/token') return tokenReply(1);
     if (req.path === '/api/stargate/process-types') return { status: 200, body: [] };
+    if (req.method === 'POST' && req.path.endsWith('/retry')) {
+      final = { status: 'completed', version: 9, result: { second: 'try' } };
+      return {
+        status: 202,
+        body: { processId: 'p-1', processType: 'order', status: 'processing', version: 8 },
+      };
+    }
     if (req.method === 'POST')
       return {
         status: 202,
@@ -55,7 +63,7 @@ async function setup(final: Partial<ProcessView>) {
     return c;
   };
   toClose.push(gw);
-  return { clock, make };
+  return { clock, make, gw };
 }
 
 describe('results delivery', () => {
@@ -112,5 +120,28 @@ describe('results delivery', () => {
     expect((err as ProcessFailedError).error?.code).toBe('OUT_OF_STOCK');
     expect(h.status).toBe('failed');
     expect(failed.map((v) => v.error?.code)).toEqual(['OUT_OF_STOCK']);
+  });
+
+  it('a retried failure is tracked again and its new outcome delivered', async () => {
+    const { clock, make } = await setup({
+      status: 'failed',
+      version: 3,
+      error: { code: 'UPSTREAM_DOWN', message: 'try later', retryable: true },
+    });
+    const client = make();
+    const outcomes: string[] = [];
+    client.onFailed('order', (v) => {
+      outcomes.push(`failed:${v.error?.code}`);
+    });
+    client.onCompleted('order', (v) => {
+      outcomes.push(`completed:${JSON.stringify(v.result)}`);
+    });
+    const h = await client.submit('order', {});
+    await clock.runUntil(() => outcomes.length === 1);
+    await client.retry('p-1');
+    expect(client.tracked().map((t) => t.processId)).toEqual(['p-1']);
+    await clock.runUntil(() => outcomes.length === 2);
+    expect(outcomes).toEqual(['failed:UPSTREAM_DOWN', 'completed:{"second":"try"}']);
+    expect(h.status).toBe('completed');
   });
 });
