@@ -112,8 +112,9 @@ export async function pollProcess(
         'poll end',
       );
       let changed = false;
-      if (view && view.version >= version && (view.version > version || isTerminal(view.status))) {
-        changed = view.version > version;
+      // Only a newer version counts: after a retry the old failure (same version) is still served for a while.
+      if (view && view.version > version) {
+        changed = true;
         version = view.version;
         if (isTerminal(view.status)) {
           metrics.pollsPerProcess.record(polls, attrs);

@@ -15,16 +15,17 @@ afterEach(async () => {
 async function setup(initial: Partial<ProcessView>) {
   const clock = createFakeClock(0);
   let final = initial;
+  let retried: number | undefined;
   const gw = await startTestGateway((req: RecordedRequest): Reply => {
     if (req.path === '/oauth/token') return tokenReply(1);
     if (req.path === '/api/stargate/process-types') return { status: 200, body: [] };
     if (req.method === 'POST' && req.path.endsWith('/retry')) {
-      final = { status: 'completed', version: 9, result: { second: 'try' } };
-      return {
-        status: 202,
-        body: { processId: 'p-1', processType: 'order', status: 'processing', version: 8 },
-      };
+      // Like the gateway: the command is queued, the old failure is served until the worker acts.
+      retried = 0;
+      return { status: 202, body: { processId: 'p-1', command: 'retry', status: 'failed', statusUrl: '/x' } };
     }
+    if (retried !== undefined && req.method === 'GET' && ++retried === 3)
+      final = { status: 'completed', version: 9, result: { second: 'try' } };
     if (req.method === 'POST')
       return {
         status: 202,
