@@ -39,6 +39,7 @@ export interface GatewayDouble {
   rpc(body: unknown): Promise<unknown>;
   process(processId: string): Promise<ProcessDoc | null>;
   events(processId: string): Promise<ProcessEventDoc[]>;
+  /** Waits until the record has `status`, then until its event is in the log too (written just after). */
   waitFor(processId: string, status: string, timeoutMs?: number): Promise<ProcessDoc>;
   close(): Promise<void>;
 }
@@ -166,11 +167,16 @@ export async function gatewayDouble(
         .find({ processId }, { projection: { _id: 0 } })
         .sort({ version: 1 })
         .toArray(),
-    waitFor(processId, status, timeoutMs = 20_000) {
-      return eventually(async () => {
-        const doc = await self.process(processId);
-        return doc?.status === status ? doc : undefined;
+    async waitFor(processId, status, timeoutMs = 20_000) {
+      const doc = await eventually(async () => {
+        const d = await self.process(processId);
+        return d?.status === status ? d : undefined;
       }, timeoutMs);
+      await eventually(
+        async () => (await self.events(processId)).some((e) => e.version === doc.version),
+        timeoutMs,
+      );
+      return doc;
     },
     async close() {
       await conn.close().catch(() => undefined);

@@ -50,7 +50,7 @@ export async function handleDeadLetter(
         clientId: req.clientId,
         processType: req.processType,
         status: 'failed',
-        version: 2,
+        version: 1,
         payloadHash: req.payloadHash,
         data: deps.store.seal(req.data),
         error,

@@ -128,11 +128,15 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
     );
   }
 
-  /** Creates the record, or finds the existing one (a redelivery, a retry or a cancel placeholder). */
+  /**
+   * Creates the record already started (or already failed, for invalid data), which saves a
+   * write per process; or finds the existing one (a redelivery, a retry or a cancel placeholder).
+   */
   async function recordOf(
     req: ProcessRequestedData,
     correlationId: string,
-  ): Promise<ProcessDoc | 'conflict'> {
+    invalid: ProcessError | undefined,
+  ): Promise<{ doc: ProcessDoc; created: boolean } | 'conflict'> {
     const now = new Date();
     const outcome = await store.insert({
       processId: req.processId,
@@ -142,18 +146,31 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
       clientId: req.clientId,
       ...(req.clientProcessId !== undefined ? { clientProcessId: req.clientProcessId } : {}),
       processType: req.processType,
-      status: 'accepted',
+      // The gateway's `accepted` seed is version 0; every change here counts up from 1.
       version: 1,
+      ...(invalid
+        ? { status: 'failed' as const, error: invalid, completedAt: now }
+        : { status: 'processing' as const, progress: { percent: 0, currentStep: 'started' } }),
       payloadHash: req.payloadHash,
       data: store.seal(req.data),
-      attempts: 0,
+      attempts: req.attempt,
       correlationId,
       submittedAt: req.submittedAt,
       createdAt: new Date(req.submittedAt).getTime() ? new Date(req.submittedAt) : now,
       updatedAt: now,
     });
     if (outcome.kind === 'idempotency-conflict') return 'conflict';
-    return outcome.doc;
+    return { doc: outcome.doc, created: outcome.kind === 'inserted' };
+  }
+
+  function invalidRequest(type: ProcessTypeRuntime, data: unknown): ProcessError | undefined {
+    if (type.validateRequest(data)) return undefined;
+    return {
+      code: 'INVALID_REQUEST',
+      message: 'the request data does not match the process type schema',
+      details: { errors: type.validateRequest.errors ?? [] },
+      retryable: false,
+    };
   }
 
   async function run(
@@ -170,8 +187,9 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
       attempt: req.attempt,
       correlationId: trace.correlationId,
     });
+    const invalid = invalidRequest(type, req.data);
     for (let loop = 0; loop < MAX_RACE_LOOPS; loop++) {
-      const found = await recordOf(req, trace.correlationId);
+      const found = await recordOf(req, trace.correlationId, invalid);
       if (found === 'conflict') {
         // The idempotency key already names another process (the gateway lost its record of it).
         log.warn('idempotency key already used by another process; rejecting this one');
@@ -181,7 +199,7 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
             processType: req.processType,
             tenantId: req.tenantId,
             status: 'failed',
-            version: 2,
+            version: 1,
             createdAt: req.submittedAt,
             updatedAt: new Date().toISOString(),
             error: {
@@ -194,7 +212,15 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
         );
         return 'ack';
       }
-      let doc = found;
+      let doc = found.doc;
+      if (found.created) {
+        await recordAndPublish(deps, doc, deps.actor, trace, invalid?.code);
+        if (invalid) {
+          deps.metrics.processes.inc({ type: type.name, outcome: 'failed' });
+          return 'ack';
+        }
+        return execute(doc, type, req, trace, log, msg, span);
+      }
       if (doc.tenantId !== req.tenantId) {
         log.error(
           { ownerTenant: doc.tenantId },
@@ -239,16 +265,8 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
         deps.metrics.processes.inc({ type: type.name, outcome: 'cancelled' });
         return 'ack';
       }
-      if (!type.validateRequest(req.data)) {
-        const failed = await transition(doc, 'failed', {
-          attempts: req.attempt,
-          error: {
-            code: 'INVALID_REQUEST',
-            message: 'the request data does not match the process type schema',
-            details: { errors: type.validateRequest.errors ?? [] },
-            retryable: false,
-          },
-        });
+      if (invalid) {
+        const failed = await transition(doc, 'failed', { attempts: req.attempt, error: invalid });
         if (!failed) continue;
         await recordAndPublish(deps, failed, deps.actor, trace);
         deps.metrics.processes.inc({ type: type.name, outcome: 'failed' });
