@@ -119,6 +119,23 @@ describe('CRDs', () => {
       (e: unknown) => e as KubeError,
     );
     expect(twoHandlers.message).toContain('handler needs exactly one of builtin, forward or image');
+
+    const badClient = await applyTenant(
+      tenant('bad3', {
+        credentials: {
+          type: 'external',
+          issuer: 'https://idp',
+          audience: 'sg',
+          jwksUrl: 'not a url',
+          clientId: 'a b',
+        },
+      }),
+    ).then(
+      () => new KubeError(0, 'accepted'),
+      (e: unknown) => e as KubeError,
+    );
+    expect(badClient.message).toContain('jwksUrl must be an http(s) URL');
+    expect(badClient.message).toContain('credentials.clientId must be 3 to 128 letters');
   });
 });
 
@@ -343,6 +360,20 @@ describe('ProcessType', () => {
     await eventually(
       async () => ready(await client.get<ProcessType>(ptPath('erp')))?.reason === 'HandlerNotReady',
     );
+  });
+
+  it('a request schema that does not compile gives Ready=InvalidSchema and stays out of the gateway config', async () => {
+    await applyProcessType({
+      ...processType('broken'),
+      spec: { requestSchema: { type: 'no-such-type', required: [] }, handler: { builtin: 'broken' } },
+    });
+    const cond = await eventually(async () => {
+      const c = ready(await client.get<ProcessType>(ptPath('broken')));
+      return c?.reason === 'InvalidSchema' ? c : undefined;
+    });
+    expect(cond.status).toBe('False');
+    expect((await gatewayConfig())?.processTypes.some((p) => p.name === 'broken')).toBe(false);
+    expect(await client.get(deploymentPath('broken'))).toBeUndefined();
   });
 
   it('serves /healthz, /readyz and /metrics with reconcile counts', async () => {

@@ -138,6 +138,30 @@ describe('desiredGatewayConfig', () => {
     expect(config.tenants[0]?.clientSecretHash).toBeUndefined();
   });
 
+  it('gives a client id to one tenant only: the other is left out, whatever the input order', () => {
+    const ext = tenant('zeta', {
+      credentials: {
+        type: 'external',
+        issuer: 'https://idp',
+        audience: 'sg',
+        jwksUrl: 'https://idp/jwks',
+        clientId: 'acme-client',
+      },
+    });
+    for (const order of [
+      [tenant('acme'), ext],
+      [ext, tenant('acme')],
+    ]) {
+      const { config, excluded } = desiredGatewayConfig({
+        tenants: order,
+        processTypes: [processType('order')],
+        secretHashes: hashes,
+      });
+      expect(config.tenants.map((t) => t.id)).toEqual(['acme']);
+      expect(excluded.get('zeta')).toMatchObject({ reason: 'DuplicateClientId' });
+    }
+  });
+
   it('leaves out a process type whose schema does not compile', () => {
     const { config, excludedTypes } = desiredGatewayConfig({
       tenants: [],

@@ -54,7 +54,7 @@ export function tenantProblem(
     return {
       reason: 'UnknownProcessType',
       message:
-        `process type(s) ${unknown.map((n) => `"${n}"`).join(', ')} do not exist in namespace ${tenant.metadata.namespace ?? ''}`.trim(),
+        `process type(s) ${unknown.map((n) => `"${n}"`).join(', ')} do not exist (or are invalid) in namespace ${tenant.metadata.namespace ?? ''}`.trim(),
     };
   }
   if (tenant.spec.credentials?.type !== 'external' && !clientSecretHash) {
@@ -159,7 +159,10 @@ export function desiredGatewayConfig(input: GatewayConfigInput): GatewayConfigRe
   const known = new Set(processTypes.map((p) => p.name));
   const tenants: TenantConfig[] = [];
   const excluded = new Map<string, TenantProblem>();
-  for (const t of input.tenants) {
+  const clientIds = new Map<string, string>();
+  // Sorted, so that when two tenants claim one client id the same one always wins.
+  const sorted = [...input.tenants].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  for (const t of sorted) {
     if (isDeleting(t)) continue;
     const name = t.metadata.name;
     if (isPaused(t)) {
@@ -173,7 +176,17 @@ export function desiredGatewayConfig(input: GatewayConfigInput): GatewayConfigRe
       excluded.set(name, problem);
       continue;
     }
-    tenants.push(tenantConfig(t, hash, input.previousHashes?.get(name)));
+    const entry = tenantConfig(t, hash, input.previousHashes?.get(name));
+    const owner = clientIds.get(entry.clientId);
+    if (owner) {
+      excluded.set(name, {
+        reason: 'DuplicateClientId',
+        message: `client id "${entry.clientId}" is already used by tenant "${owner}"`,
+      });
+      continue;
+    }
+    clientIds.set(entry.clientId, name);
+    tenants.push(entry);
   }
   tenants.sort((a, b) => a.id.localeCompare(b.id));
   const revision = createHash('sha256')

@@ -1,7 +1,13 @@
 import { generateClientSecret, type Tenant, type TenantStatus } from '@stargate/contracts';
 import { setCondition } from '../desired/conditions.js';
 import { clientIdFor, credentialsSecretName } from '../desired/credentials.js';
-import { isDeleting, isPaused, tenantProblem } from '../desired/gateway-config.js';
+import {
+  isDeleting,
+  isPaused,
+  processTypeConfig,
+  processTypeProblem,
+  tenantProblem,
+} from '../desired/gateway-config.js';
 import { FIELD_MANAGER } from '../desired/labels.js';
 import type { KubeObject, SecretObject } from '../desired/objects.js';
 import {
@@ -75,13 +81,27 @@ export async function reconcileTenant(
     await ctx.client.delete(secretPath);
   }
 
+  // The same rules as the gateway config: invalid process types do not count as existing.
   const known = new Set(
     ctx.processTypes
       .list()
-      .filter((p) => p.metadata.namespace === ns && !isDeleting(p))
+      .filter(
+        (p) => p.metadata.namespace === ns && !isDeleting(p) && !processTypeProblem(processTypeConfig(p)),
+      )
       .map((p) => p.metadata.name),
   );
-  const problem = tenantProblem(tenant, known, secretWritten);
+  const clientId = clientIdFor(tenant);
+  const rival = ctx.tenants
+    .list()
+    .find((o) => o.metadata.name < name && !isDeleting(o) && clientIdFor(o) === clientId);
+  const problem =
+    tenantProblem(tenant, known, secretWritten) ??
+    (rival
+      ? {
+          reason: 'DuplicateClientId',
+          message: `client id "${clientId}" is already used by tenant "${rival.metadata.name}"`,
+        }
+      : undefined);
   const generation = tenant.metadata.generation;
   const ready = problem
     ? { type: 'Ready', status: 'False' as const, ...problem }
