@@ -17,6 +17,7 @@ import type {
   V1StatefulSet,
 } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import {
   CHART_DIR,
   find,
@@ -273,19 +274,51 @@ describe('RBAC', () => {
     const handlers = find<V1Role>(docsOf('values.yaml'), 'Role', 'sg-stargate-operator-handlers');
     expect(handlers.metadata?.namespace).toBe('stargate-private');
     expect(handlers.rules?.flatMap((r) => r.resources)).toEqual([
-      'configmaps',
       'deployments',
+      'configmaps',
       'poddisruptionbudgets',
       'secrets',
     ]);
-    const lease = find<V1Role>(docsOf('values.yaml'), 'Role', 'sg-stargate-operator-leader-election');
-    expect(lease.rules?.find((r) => r.verbs.includes('update'))?.resourceNames).toEqual([
-      'stargate-operator',
-    ]);
+    const lease = find<V1Role>(docsOf('values.yaml'), 'Role', 'sg-stargate-operator-resources');
+    expect(
+      lease.rules?.find((r) => r.resources?.includes('leases') && r.verbs.includes('update'))?.resourceNames,
+    ).toEqual(['stargate-operator']);
     const gwConfig = find<V1Role>(docsOf('values.yaml'), 'Role', 'sg-stargate-operator-gateway-config');
     expect(gwConfig.rules?.find((r) => r.verbs.includes('patch'))?.resourceNames).toEqual([
       'stargate-gateway-config',
     ]);
+  });
+
+  it('grants the operator exactly the rules of operator/deploy/rbac.yaml, zone by zone', async () => {
+    type Rule = { apiGroups?: string[]; resources?: string[]; resourceNames?: string[]; verbs: string[] };
+    const norm = (rules: Rule[]) =>
+      rules
+        .map((r) =>
+          JSON.stringify({
+            apiGroups: [...(r.apiGroups ?? [])].sort(),
+            resources: [...(r.resources ?? [])].sort(),
+            resourceNames: [...(r.resourceNames ?? [])].sort(),
+            verbs: [...r.verbs].sort(),
+          }),
+        )
+        .sort();
+    const zones = { 'stargate-system': 'watch', 'stargate-public': 'public', 'stargate-private': 'private' };
+    const byZone = (roles: { metadata?: { namespace?: string }; rules?: Rule[] }[]) => {
+      const out: Record<string, string[]> = {};
+      for (const r of roles) {
+        const zone =
+          zones[(r.metadata?.namespace ?? '') as keyof typeof zones] ?? r.metadata?.namespace ?? '';
+        out[zone] = norm([...(out[zone] ?? []).map((j) => JSON.parse(j) as Rule), ...(r.rules ?? [])]);
+      }
+      return out;
+    };
+    const operatorDocs = parseAllDocuments(await readFile(`${REPO_ROOT}operator/deploy/rbac.yaml`, 'utf8'))
+      .map((d) => d.toJS() as Manifest)
+      .filter((d) => d?.kind === 'Role');
+    const chartRoles = roles('values.yaml').filter((r) =>
+      r.metadata?.name?.startsWith('sg-stargate-operator'),
+    );
+    expect(byZone(chartRoles)).toEqual(byZone(operatorDocs as V1Role[]));
   });
 
   it('the gateway may read exactly one Secret: its configuration', () => {
