@@ -65,6 +65,8 @@ function validate(options: ClientOptions): void {
     !(options.longPollSeconds >= 0 && options.longPollSeconds <= 60)
   )
     throw new StarGateError('createClient: option "longPollSeconds" must be between 0 and 60');
+  if (options.retentionDays !== undefined && !(options.retentionDays > 0))
+    throw new StarGateError('createClient: option "retentionDays" must be positive');
 }
 
 function rejectionOf(entry: OutboxEntry): ProblemError {
@@ -540,6 +542,9 @@ export function createClient(options: ClientOptions) {
   function start(): void {
     if (started) return;
     started = true;
+    const pruned = store.prune(clock.now() - (options.retentionDays ?? 7) * 86_400_000);
+    if (pruned.results + pruned.tracked + pruned.outbox > 0)
+      logger.info({ event: 'store.pruned', ...pruned }, 'old finished entries removed from the local store');
     kickSender();
     for (const t of store.openTracked()) track(t);
     void delivery.deliverPending();

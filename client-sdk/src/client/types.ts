@@ -23,6 +23,8 @@ export interface ClientOptions {
   /** `Prefer: wait=N` seconds for long polls; 0 disables long polling. Default 30. */
   longPollSeconds?: number;
   backoff?: BackoffOptions;
+  /** Finished work (consumed results, done processes, sent entries) is removed after this many days. Default 7. */
+  retentionDays?: number;
   /** Flush the queue and resume polling of tracked processes at once. Default true. */
   autoStart?: boolean;
 }

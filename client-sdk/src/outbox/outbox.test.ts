@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import type { ProcessView } from '@stargate/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, ProblemError, type StarGateClient } from '../index.js';
@@ -242,6 +243,45 @@ describe('offline queue', () => {
     });
     expect(third.tracked()).toEqual([]);
     expect(again).toEqual([]);
+  });
+
+  it('forgets finished work after the retention period, never queued or undelivered work', async () => {
+    const clock = createFakeClock(0);
+    const g = await gateway(clock);
+    toClose.push(g.gw);
+    const db = dbFile();
+    const first = newClient(g.gw.url, db, clock);
+    const seen: string[] = [];
+    const off = first.onCompleted('order', (v) => {
+      seen.push(v.processId);
+    });
+    await first.submit('order', { n: 1 });
+    g.complete('p-1', { ok: 1 });
+    await clock.runUntil(() => seen.length === 1);
+    off();
+    await first.submit('order', { n: 2 });
+    g.complete('p-2', { ok: 2 });
+    await clock.runUntil(() => first.tracked().length === 0);
+    g.setMode('unavailable');
+    await first.submit('order', { n: 3 });
+    await first.close();
+
+    clock.advance(8 * 86_400_000);
+    const second = newClient(g.gw.url, db, clock);
+    const delivered: string[] = [];
+    second.onCompleted('order', (v) => {
+      delivered.push(v.processId);
+    });
+    await clock.runUntil(() => delivered.length > 0);
+    expect(delivered).toEqual(['p-2']);
+    expect(second.queue()).toHaveLength(1);
+    await second.close();
+    const raw = new DatabaseSync(db);
+    const ids = (sql: string) =>
+      (raw.prepare(sql).all() as { process_id: string }[]).map((r) => r.process_id);
+    expect(ids('SELECT process_id FROM results ORDER BY process_id')).toEqual(['p-2']);
+    expect(ids('SELECT process_id FROM tracked ORDER BY process_id')).toEqual(['p-2']);
+    raw.close();
   });
 
   it('queue purge drops what was never accepted', async () => {

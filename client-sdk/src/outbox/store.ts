@@ -187,6 +187,11 @@ export function openStore(path: string) {
     resultOne: db.prepare('SELECT * FROM results WHERE process_id = ?'),
     pending: db.prepare('SELECT * FROM results WHERE consumed_at IS NULL ORDER BY stored_at, rowid'),
     delivered: db.prepare('UPDATE results SET consumed_at = ? WHERE process_id = ?'),
+    pruneResults: db.prepare('DELETE FROM results WHERE consumed_at IS NOT NULL AND consumed_at < ?'),
+    pruneTracked: db.prepare(
+      'DELETE FROM tracked WHERE done = 1 AND accepted_at < ? AND process_id NOT IN (SELECT process_id FROM results)',
+    ),
+    pruneOutbox: db.prepare(`DELETE FROM outbox WHERE state != 'queued' AND created_at < ?`),
     deliveryFailed: db.prepare(
       'UPDATE results SET delivery_attempts = delivery_attempts + 1 WHERE process_id = ?',
     ),
@@ -321,6 +326,14 @@ export function openStore(path: string) {
     },
     markDeliveryFailed(processId: string): void {
       q.deliveryFailed.run(processId);
+    },
+    /** Forgets finished work older than `before` (consumed results, done processes, sent entries). */
+    prune(before: number): { results: number; tracked: number; outbox: number } {
+      return tx(() => ({
+        results: Number(q.pruneResults.run(before).changes),
+        tracked: Number(q.pruneTracked.run(before).changes),
+        outbox: Number(q.pruneOutbox.run(before).changes),
+      }));
     },
     close(): void {
       if (db.isOpen) db.close();
