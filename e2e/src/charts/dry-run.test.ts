@@ -18,7 +18,23 @@ afterAll(async () => {
   await deleteNamespaces(created);
 });
 
-describe.each(VALUES_FILES)('server-side dry run of %s', (file) => {
+/** The quick start with every optional part switched on, so no template escapes the dry run. */
+const EVERYTHING_ON = {
+  'metrics.serviceMonitor.enabled': true,
+  'metrics.prometheusRule.enabled': true,
+  'metrics.grafanaDashboard.enabled': true,
+  'gateway.ingress.enabled': true,
+  'gateway.ingress.tlsSecret': 'tls',
+  'gateway.autoscaling.enabled': true,
+  'networkPolicy.monitoringFrom[0].namespaceSelector.matchLabels.team': 'monitoring',
+  'networkPolicy.gatewayIngressFrom[0].namespaceSelector.matchLabels.team': 'ingress',
+};
+const CASES: [string, string, Record<string, string | boolean>][] = [
+  ...VALUES_FILES.map((f): [string, string, Record<string, string | boolean>] => [f, f, {}]),
+  ['values.yaml with every option on', 'values.yaml', EVERYTHING_ON],
+];
+
+describe.each(CASES)('server-side dry run of %s', (_label, file, extra) => {
   it('is accepted by the API server, every object', async () => {
     const release = uniqueName('sgchart');
     const ns = { release, public: `${release}-pub`, private: `${release}-priv` };
@@ -27,7 +43,12 @@ describe.each(VALUES_FILES)('server-side dry run of %s', (file) => {
     const opts = {
       valuesFile: file,
       namespace: ns.release,
-      set: { 'namespaces.create': false, 'namespaces.public': ns.public, 'namespaces.private': ns.private },
+      set: {
+        ...extra,
+        'namespaces.create': false,
+        'namespaces.public': ns.public,
+        'namespaces.private': ns.private,
+      },
     };
     const docs = await render(opts);
     const { stdout } = await kubectl(
