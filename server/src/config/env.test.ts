@@ -44,6 +44,28 @@ describe('server configuration', () => {
     expect(invoice).toMatchObject({ name: 'invoice', concurrency: 2, timeoutMs: 5000 });
   });
 
+  it('loads a custom handler module named in the config', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sg-handler-'));
+    const file = join(dir, 'invoice.mjs');
+    await writeFile(
+      file,
+      "export default { type: 'invoice', handle: async (_ctx, data) => ({ echoed: data }) };\n",
+    );
+    const [invoice] = await resolveProcessTypes(['invoice'], {
+      processTypes: [
+        {
+          name: 'invoice',
+          handler: { module: file },
+          concurrency: 1,
+          timeoutSeconds: 1,
+          retry: { maxAttempts: 1, initialBackoffSeconds: 1, maxBackoffSeconds: 1 },
+          requestSchema: {},
+        },
+      ],
+    });
+    expect(await invoice?.handler.handle({} as never, 7)).toEqual({ echoed: 7 });
+  });
+
   it('refuses a type it does not know and forward credentials that are not set', async () => {
     await expect(resolveProcessTypes(['mystery'], undefined)).rejects.toThrow(
       /mystery is not in the server configuration/,
