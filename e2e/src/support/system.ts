@@ -1,0 +1,260 @@
+/**
+ * Building blocks of the whole-system tests: the example configuration (examples/, two
+ * tenants, two process types) as a stack, request data for the built-in handlers, a small
+ * HTTP client, and the ledger check that every accepted process ended exactly once.
+ */
+import { join } from 'node:path';
+import type { GatewayConfig, ProcessView, ServerConfig } from '@stargate/contracts';
+import { DEV_CREDENTIALS_FILE, renderFolder } from '@stargate/operator';
+import { MongoClient } from 'mongodb';
+import { parse } from 'yaml';
+import { REPO_ROOT, type StackOptions, type TenantCredentials } from './stack.js';
+
+export interface ExampleConfig {
+  gatewayConfig: GatewayConfig;
+  serverConfig: ServerConfig;
+  credentials: TenantCredentials[];
+}
+
+/**
+ * The configuration `make dev` runs, rendered from examples/. `raiseLimits` lifts the
+ * tenants' rate limits so load tests measure the system, not the (separately tested) limiter.
+ */
+export async function exampleConfig(opts: { raiseLimits?: boolean } = {}): Promise<ExampleConfig> {
+  const dir = join(REPO_ROOT, 'examples');
+  const { gatewayConfig, serverConfig } = await renderFolder(dir);
+  const { readFile } = await import('node:fs/promises');
+  const secrets = (
+    parse(await readFile(join(dir, DEV_CREDENTIALS_FILE), 'utf8')) as {
+      clientSecrets: Record<string, string>;
+    }
+  ).clientSecrets;
+  if (opts.raiseLimits) {
+    for (const t of gatewayConfig.tenants) t.rateLimit = { requestsPerMinute: 600_000, burst: 100_000 };
+  }
+  const credentials = gatewayConfig.tenants.map((t) => ({
+    tenantId: t.id,
+    clientId: t.clientId,
+    clientSecret: secrets[t.id] ?? '',
+  }));
+  return { gatewayConfig, serverConfig, credentials };
+}
+
+export function stackOptions(cfg: ExampleConfig, extra: Partial<StackOptions> = {}): StackOptions {
+  return { ...cfg, ...extra };
+}
+
+export interface Simulate {
+  delayMs?: number;
+  failTimes?: number;
+}
+
+export function orderData(ref: string, quantity = 2, simulate?: Simulate) {
+  return {
+    orderId: ref,
+    customerId: `C-${ref}`,
+    currency: 'EUR',
+    items: [
+      { sku: 'W-1', quantity, unitPrice: 10 },
+      { sku: 'W-2', quantity: 1, unitPrice: 2.5 },
+    ],
+    ...(simulate ? { simulate } : {}),
+  };
+}
+
+/** The order total the built-in handler must compute for `orderData(ref, quantity)`. */
+export function orderTotal(quantity = 2): number {
+  return quantity * 10 + 2.5;
+}
+
+export function shippingData(ref: string, simulate?: Simulate) {
+  return {
+    shipmentId: ref,
+    orderId: `O-${ref}`,
+    weightKg: 3.5,
+    address: { name: 'Jane Doe', street: 'Main St 1', city: 'Berlin', postalCode: '10115', country: 'DE' },
+    ...(simulate ? { simulate } : {}),
+  };
+}
+
+export interface HttpAnswer<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+/** One HTTP call with a bearer token; the body is parsed when it is JSON. */
+export async function http<T = unknown>(
+  url: string,
+  init: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<HttpAnswer<T>> {
+  const headers: Record<string, string> = { ...init.headers };
+  if (init.token) headers.authorization = `Bearer ${init.token}`;
+  if (init.body !== undefined) headers['content-type'] ??= 'application/json';
+  const res = await fetch(url, {
+    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    headers,
+    ...(init.body === undefined
+      ? {}
+      : { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
+    signal: AbortSignal.timeout(70_000),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, headers: res.headers, body: body as T, text };
+}
+
+/** Submits one process over plain HTTP. */
+export function submit(
+  baseUrl: string,
+  token: string,
+  processType: string,
+  data: unknown,
+  extra: { clientProcessId?: string; idempotencyKey?: string; headers?: Record<string, string> } = {},
+) {
+  return http<ProcessView & { error?: string }>(`${baseUrl}/api/stargate/processes`, {
+    token,
+    body: {
+      processType,
+      data,
+      ...(extra.clientProcessId ? { clientProcessId: extra.clientProcessId } : {}),
+      ...(extra.idempotencyKey ? { idempotencyKey: extra.idempotencyKey } : {}),
+    },
+    headers: extra.headers ?? {},
+  });
+}
+
+/** Long-polls one process until it is terminal (or `timeoutMs` passes). */
+export async function waitTerminal(
+  baseUrls: string | string[],
+  token: string,
+  processId: string,
+  timeoutMs = 60_000,
+): Promise<ProcessView> {
+  const urls = Array.isArray(baseUrls) ? baseUrls : [baseUrls];
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (let i = 0; Date.now() < deadline; i++) {
+    const base = urls[i % urls.length];
+    try {
+      const res = await http<ProcessView>(`${base}/api/stargate/processes/${processId}`, {
+        token,
+        headers: { prefer: 'wait=5' },
+      });
+      last = `${res.status} ${res.text.slice(0, 300)}`;
+      if (res.status === 200 && ['completed', 'failed', 'cancelled'].includes(res.body.status))
+        return res.body;
+      if (res.status >= 500 || res.status === 429 || res.status === 404)
+        await new Promise((r) => setTimeout(r, 200));
+    } catch (err) {
+      // A gateway being restarted or stopped: try the next one.
+      last = err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error(`process ${processId} not terminal within ${timeoutMs} ms; last answer: ${String(last)}`);
+}
+
+/** Runs `fn` over `items` with at most `limit` at once; results in input order. */
+export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>) {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T, i);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+export interface LedgerReport {
+  accepted: number;
+  byStatus: Record<string, number>;
+  /** Accepted processes with no record in MongoDB. */
+  missing: string[];
+  /** Accepted processes not (yet) in a terminal state. */
+  notTerminal: string[];
+  /** Processes with other than exactly one terminal event. */
+  terminalEventAnomalies: { processId: string; terminalEvents: number }[];
+  /** Records in MongoDB that no client got a 202 for (duplicates of a submission). */
+  unexpected: string[];
+  /** Processes whose record says something else than the client saw. */
+  clientMismatch: string[];
+}
+
+/**
+ * The ledger check: every process that got a 202 has exactly one record, reached a terminal
+ * state, has exactly one terminal event in `process_events`, and the client saw that same
+ * terminal state. Records nobody was told about are duplicates.
+ */
+export async function ledger(
+  mongo: { url: string; dbName: string },
+  accepted: ReadonlyMap<string, string | undefined>,
+  opts: { tenantIds?: string[] } = {},
+): Promise<LedgerReport> {
+  const client = new MongoClient(mongo.url, { serverSelectionTimeoutMS: 10_000 });
+  try {
+    const db = client.db(mongo.dbName);
+    const filter = opts.tenantIds ? { tenantId: { $in: opts.tenantIds } } : {};
+    const docs = await db
+      .collection<{ processId: string; status: string }>('processes')
+      .find(filter, { projection: { processId: 1, status: 1 } })
+      .toArray();
+    const events = await db
+      .collection<{ processId: string; status: string }>('process_events')
+      .find(
+        { status: { $in: ['completed', 'failed', 'cancelled'] } },
+        { projection: { processId: 1, status: 1 } },
+      )
+      .toArray();
+    const terminalCount = new Map<string, number>();
+    for (const e of events) terminalCount.set(e.processId, (terminalCount.get(e.processId) ?? 0) + 1);
+    const byId = new Map(docs.map((d) => [d.processId, d.status]));
+    const report: LedgerReport = {
+      accepted: accepted.size,
+      byStatus: {},
+      missing: [],
+      notTerminal: [],
+      terminalEventAnomalies: [],
+      unexpected: [],
+      clientMismatch: [],
+    };
+    for (const [id, seen] of accepted) {
+      const status = byId.get(id);
+      if (!status) {
+        report.missing.push(id);
+        continue;
+      }
+      report.byStatus[status] = (report.byStatus[status] ?? 0) + 1;
+      if (!['completed', 'failed', 'cancelled'].includes(status)) report.notTerminal.push(id);
+      const n = terminalCount.get(id) ?? 0;
+      if (n !== 1) report.terminalEventAnomalies.push({ processId: id, terminalEvents: n });
+      if (seen !== status) report.clientMismatch.push(`${id}: client saw ${seen}, store has ${status}`);
+    }
+    for (const d of docs) if (!accepted.has(d.processId)) report.unexpected.push(d.processId);
+    return report;
+  } finally {
+    await client.close();
+  }
+}
+
+/** The shape a clean ledger has, for one readable `expect(...).toEqual(...)`. */
+export function cleanLedger(report: LedgerReport): Omit<LedgerReport, 'byStatus'> & { byStatus: unknown } {
+  return {
+    ...report,
+    byStatus: report.byStatus,
+    missing: [],
+    notTerminal: [],
+    terminalEventAnomalies: [],
+    unexpected: [],
+    clientMismatch: [],
+  };
+}
