@@ -26,7 +26,9 @@ export interface RenderResult {
 }
 
 async function yamlFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch((err: unknown) => {
+    throw new RenderError(`cannot read folder ${dir}: ${(err as Error).message}`);
+  });
   return entries
     .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
     .map((e) => join(e.parentPath, e.name))
