@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { context, propagation } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { HTTP_HEADERS, isProblem, type Problem } from '@stargate/contracts';
 import type { Clock } from '../clock.js';
 import { ProblemError, TransientError } from '../errors.js';
@@ -47,6 +47,7 @@ export function createHttpClient(options: HttpClientOptions) {
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const defaultTimeout = options.timeoutMs ?? 30_000;
+  const tracer = trace.getTracer('@stargate/client-sdk');
 
   async function once<T>(req: HttpRequest, token: string, correlationId: string): Promise<HttpResponse<T>> {
     const headers: Record<string, string> = {
@@ -103,18 +104,49 @@ export function createHttpClient(options: HttpClientOptions) {
     throw new ProblemError(res.status, problem, message);
   }
 
+  async function withToken<T>(req: HttpRequest, correlationId: string): Promise<HttpResponse<T>> {
+    const token = await options.tokens.token(req.signal);
+    try {
+      return await once<T>(req, token, correlationId);
+    } catch (err) {
+      if (!(err instanceof ProblemError) || err.status !== 401) throw err;
+      // One transparent retry with a fresh token: the cached one expired or was revoked early.
+      options.tokens.invalidate(token);
+      return once<T>(req, await options.tokens.token(req.signal), correlationId);
+    }
+  }
+
   return {
-    async request<T>(req: HttpRequest): Promise<HttpResponse<T>> {
+    /** One call in a client span (a no-op without an OpenTelemetry SDK); its traceparent goes on the wire. */
+    request<T>(req: HttpRequest): Promise<HttpResponse<T>> {
       const correlationId = req.correlationId ?? randomUUID();
-      const token = await options.tokens.token(req.signal);
-      try {
-        return await once<T>(req, token, correlationId);
-      } catch (err) {
-        if (!(err instanceof ProblemError) || err.status !== 401) throw err;
-        // One transparent retry with a fresh token: the cached one expired or was revoked early.
-        options.tokens.invalidate(token);
-        return once<T>(req, await options.tokens.token(req.signal), correlationId);
-      }
+      const route = req.path.split('?')[0]!.replace(/\/processes\/[^/]+/, '/processes/{id}');
+      return tracer.startActiveSpan(
+        `${req.method} ${route}`,
+        {
+          kind: SpanKind.CLIENT,
+          attributes: {
+            'http.request.method': req.method,
+            'url.path': route,
+            'stargate.correlation_id': correlationId,
+          },
+        },
+        async (span) => {
+          try {
+            const res = await withToken<T>(req, correlationId);
+            span.setAttribute('http.response.status_code', res.status);
+            return res;
+          } catch (err) {
+            if (err instanceof ProblemError || err instanceof TransientError) {
+              if (err.status !== undefined) span.setAttribute('http.response.status_code', err.status);
+            }
+            span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+            throw err;
+          } finally {
+            span.end();
+          }
+        },
+      );
     },
   };
 }
