@@ -10,7 +10,7 @@ export PATH := $(NODE_BIN):$(PATH)
 $(foreach v,$(shell tools/services.sh env | sed 's/^export //'),$(eval export $(v)))
 
 .PHONY: help setup deps services services-down services-reset build lint format format-check typecheck \
-        test unit e2e dev bench fuzz charts e2e-kind clean
+        test unit e2e dev bench fuzz charts charts-sync e2e-kind clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -66,8 +66,11 @@ bench: deps services build ## benchmarks: print numbers, write bench/results.jso
 fuzz: deps services build ## a longer property-based fuzz run against the gateway
 	STARGATE_FUZZ_RUNS=2000 npx vitest run e2e/src/hostile
 
-charts: services ## helm lint and template every values file
+charts: deps services ## chart tests: helm lint/template, server-side dry run, RBAC
 	npx vitest run e2e/src/charts
+
+charts-sync: ## copy crds/ into the chart after a CRD change (a test fails until they match)
+	charts/sync-crds.sh
 
 e2e-kind: ## whole stack on a kind cluster (needs Docker; see e2e/kind/README.md)
 	e2e/kind/run.sh
