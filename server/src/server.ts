@@ -1,11 +1,5 @@
 import { hostname } from 'node:os';
-import {
-  type AuditRecordData,
-  EXCHANGES,
-  processQueue,
-  QUEUES,
-  type ServerConfig,
-} from '@stargate/contracts';
+import { EXCHANGES, processQueue, QUEUES, type ServerConfig, type RpcReply } from '@stargate/contracts';
 import * as amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { type Db, MongoClient } from 'mongodb';
@@ -19,9 +13,11 @@ import { startHealthServer } from './observability/health-server.js';
 import { createMetrics, type ServerMetrics } from './observability/metrics.js';
 import { createRetentionJob, type RetentionJob } from './retention/retention-job.js';
 import { answerRpc } from './rpc/rpc-handler.js';
+import { handleAuditRecord } from './runtime/audit-consumer.js';
 import { handleCommand } from './runtime/command-consumer.js';
 import { handleDeadLetter } from './runtime/dead-letter-consumer.js';
 import { createProcessRunner, type Disposition } from './runtime/process-runner.js';
+import { MalformedMessageError, parseJson } from './runtime/request-message.js';
 import { createAuditLog } from './store/audit-log.js';
 import { createProcessStore, isStoreUnavailable } from './store/process-store.js';
 
@@ -160,7 +156,7 @@ export function createServer(deps: ServerDeps): StargateServer {
           await fn(msg);
           return 'ack';
         } catch (err) {
-          if (err instanceof Error && err.name === 'MalformedMessageError') {
+          if (err instanceof MalformedMessageError) {
             logger.error({ err: err.message, component }, 'malformed message; dead-lettering it');
             return 'dead-letter';
           }
@@ -192,12 +188,7 @@ export function createServer(deps: ServerDeps): StargateServer {
       {
         queue: QUEUES.audit,
         channel: side,
-        onMessage: settled(async (msg) => {
-          const event = JSON.parse(msg.content.toString('utf8')) as { data?: AuditRecordData };
-          if (!event.data?.auditId)
-            throw Object.assign(new Error('not an audit record'), { name: 'MalformedMessageError' });
-          await audit.append(event.data);
-        }, 'audit'),
+        onMessage: settled((msg) => handleAuditRecord(audit, msg), 'audit'),
       },
     );
     // Each worker hears every cancel, to abort the handler it runs for that process.
@@ -220,9 +211,18 @@ export function createServer(deps: ServerDeps): StargateServer {
     await rpcCh.consume(QUEUES.rpc, (msg) => {
       if (!msg) return;
       const { replyTo, correlationId } = msg.properties;
-      const answer = (async () => {
+      const answer = (async (): Promise<RpcReply> => {
+        let query: unknown;
         try {
-          return await answerRpc(store, JSON.parse(msg.content.toString('utf8')));
+          query = parseJson(msg);
+        } catch {
+          return {
+            ok: false,
+            error: { code: 'INVALID_REQUEST', message: 'query is not JSON', retryable: false },
+          };
+        }
+        try {
+          return await answerRpc(store, query);
         } catch (err) {
           logger.warn({ err: (err as Error).message }, 'query failed');
           return {

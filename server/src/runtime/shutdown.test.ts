@@ -64,6 +64,8 @@ describe('shutdown and audit', () => {
       const body = Buffer.from(
         JSON.stringify({ specversion: '1.0', type: 'io.stargate.audit', data: record }),
       );
+      // An unreadable record first: it must not block the queue.
+      ch.publish(EXCHANGES.audit, QUEUES.audit, Buffer.from('{oops'), { persistent: true });
       for (let i = 0; i < 2; i++) {
         ch.publish(EXCHANGES.audit, QUEUES.audit, body, {
           persistent: true,
