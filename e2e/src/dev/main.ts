@@ -13,7 +13,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createClient } from '@stargate/client-sdk';
 import type { ProcessView } from '@stargate/contracts';
-import { renderFolder } from '@stargate/operator';
+import { DEV_CREDENTIALS_FILE, renderFolder } from '@stargate/operator';
 import { parse as parseYaml } from 'yaml';
 import { freePort, type ManagedProcess, REPO_ROOT, startProcess } from '../support/stack.js';
 
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
     await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   }
   const secrets = (
-    parseYaml(await readFile(join(examples, 'dev-credentials.yaml'), 'utf8')) as {
+    parseYaml(await readFile(join(examples, DEV_CREDENTIALS_FILE), 'utf8')) as {
       clientSecrets: Record<string, string>;
     }
   ).clientSecrets;
@@ -229,7 +229,8 @@ async function main(): Promise<void> {
     const acme = gatewayConfig.tenants.find((t) => t.id === 'acme') ?? gatewayConfig.tenants[0];
     if (!acme) throw new Error('examples/ defines no tenant');
     const secret = secrets[acme.id];
-    if (!secret) throw new Error(`examples/dev-credentials.yaml has no client secret for tenant ${acme.id}`);
+    if (!secret)
+      throw new Error(`examples/${DEV_CREDENTIALS_FILE} has no client secret for tenant ${acme.id}`);
 
     say('');
     say(
