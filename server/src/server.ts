@@ -38,6 +38,9 @@ export interface StargateServer {
   close(): Promise<void>;
 }
 
+/** Deliveries of a command, dead letter or audit record before it is given up (logged). */
+const SIDE_DELIVERY_LIMIT = 10;
+
 interface Consumer {
   queue: string;
   channel: Channel;
@@ -161,11 +164,17 @@ export function createServer(deps: ServerDeps): StargateServer {
             return 'dead-letter';
           }
           metrics.errors.inc({ component });
+          if (isStoreUnavailable(err)) onStoreUnavailable(err);
+          const deliveries = Number(msg.properties.headers?.['x-delivery-count'] ?? 0);
+          if (!isStoreUnavailable(err) && deliveries >= SIDE_DELIVERY_LIMIT) {
+            // These queues have no delivery limit of their own: stop a message that always fails.
+            logger.error({ err, component, deliveries }, 'message keeps failing; giving up on it');
+            return 'dead-letter';
+          }
           logger.warn(
             { err: (err as Error).message, component },
             'message not handled; returning it to the queue',
           );
-          if (isStoreUnavailable(err)) onStoreUnavailable(err);
           return 'requeue';
         }
       };
