@@ -174,7 +174,6 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
   }
 
   async function run(
-    msg: ConsumeMessage,
     type: ProcessTypeRuntime,
     req: ProcessRequestedData,
     trace: TraceHeaders & { correlationId: string },
@@ -219,7 +218,7 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
           deps.metrics.processes.inc({ type: type.name, outcome: 'failed' });
           return 'ack';
         }
-        return execute(doc, type, req, trace, log, msg, span);
+        return execute(doc, type, req, trace, log, span);
       }
       if (doc.tenantId !== req.tenantId) {
         log.error(
@@ -287,7 +286,7 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
         trace,
         req.attempt > 1 ? `attempt ${req.attempt}` : undefined,
       );
-      return execute(doc, type, req, trace, log, msg, span);
+      return execute(doc, type, req, trace, log, span);
     }
     throw new Error(`process ${req.processId}: state kept changing underneath; giving up this delivery`);
   }
@@ -298,7 +297,6 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
     req: ProcessRequestedData,
     trace: TraceHeaders & { correlationId: string },
     log: Logger,
-    _msg: ConsumeMessage,
     span: Span,
   ): Promise<Disposition> {
     let doc = initial;
@@ -481,7 +479,7 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
       const trace = { correlationId: correlationIdOf(msg, req.processId), ...traceHeaders(span, parent) };
       active += 1;
       try {
-        return await run(msg, type, req, trace, span);
+        return await run(type, req, trace, span);
       } catch (err) {
         if (isStoreUnavailable(err)) {
           logger.warn(
