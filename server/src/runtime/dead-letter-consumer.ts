@@ -71,7 +71,7 @@ export async function handleDeadLetter(
     const failed = await deps.store.update(
       doc.processId,
       doc.version,
-      { status: 'failed', error, completedAt: new Date() },
+      { status: 'failed', error, completedAt: new Date(), processType: req.processType },
       ['nextAttempt'],
     );
     if (!failed) continue;
