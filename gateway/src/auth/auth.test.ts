@@ -189,6 +189,17 @@ describe('gateway authentication and authorisation', () => {
     expect((await use(body.refresh_token)).status).toBe(400);
   });
 
+  it('slows down guessing at a client secret without checking further guesses', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await getToken(url, 'beta-client', `guess-${i}`)).status);
+    expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(10)).toEqual([429, 429]);
+    // Even the right secret waits out the block; other clients are unaffected.
+    const blocked = await getToken(url, 'beta-client', SECRETS.beta);
+    expect(blocked.status).toBe(429);
+    expect((await getToken(url, 'alpha-client', SECRETS.alpha)).status).toBe(200);
+  });
+
   it('refuses a suspended tenant at once, even with a valid token', async () => {
     const token = await accessToken(url, 'alpha');
     expect((await submit(url, token, order)).status).toBe(202);

@@ -72,7 +72,7 @@ function clientCredentials(
 }
 
 export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
-  const clients = createClientAuthenticator();
+  const clients = createClientAuthenticator({ now: ctx.now });
 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
@@ -110,6 +110,18 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayCont
       if (!creds)
         return oauthError(ctx, request, reply, 401, 'invalid_client', 'Client authentication failed');
       const tenant = clients.authenticate(config, creds.clientId, creds.secret);
+      if (tenant && 'retryAfterSeconds' in tenant) {
+        ctx.metrics.authFailures.inc({ reason: 'client_throttled' });
+        reply.header('retry-after', String(tenant.retryAfterSeconds));
+        return oauthError(
+          ctx,
+          request,
+          reply,
+          429,
+          'invalid_client',
+          'Too many failed authentications; retry later',
+        );
+      }
       if (!tenant)
         return oauthError(ctx, request, reply, 401, 'invalid_client', 'Client authentication failed');
       if (tenant.suspended) {
@@ -213,7 +225,7 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayCont
         config && creds && creds !== 'ambiguous'
           ? clients.authenticate(config, creds.clientId, creds.secret)
           : undefined;
-      if (!tenant)
+      if (!tenant || 'retryAfterSeconds' in tenant)
         return oauthError(ctx, request, reply, 401, 'invalid_client', 'Client authentication failed');
       const token = formValue(body, 'token');
       if (token) await ctx.refreshTokens.revoke(token, tenant.clientId);
