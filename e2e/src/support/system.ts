@@ -258,3 +258,111 @@ export function cleanLedger(report: LedgerReport): Omit<LedgerReport, 'byStatus'
     clientMismatch: [],
   };
 }
+
+export interface LoadItem {
+  processType: 'order' | 'shipping';
+  data: unknown;
+  ref: string;
+}
+
+export interface LoadRun {
+  /** processId → terminal status the client saw (filled by `finish`). */
+  accepted: Map<string, string | undefined>;
+  /** Answers other than 202 while submitting (retried with the same idempotency key). */
+  retriedAnswers: Record<string, number>;
+  /** Resolves when every item was accepted. */
+  submitted: Promise<void>;
+  /** How many items got their 202 so far. */
+  acceptedCount(): number;
+  /** Waits until every accepted process is terminal as a client sees it (long polls, any gateway). */
+  finish(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * Submits `items` over plain HTTP like a careful client: each with its own idempotency key,
+ * resent with the same key on 5xx/429/network errors (to whichever gateway answers) until a
+ * 202. A fault can be injected while it runs.
+ */
+export function startLoad(
+  urls: () => string[],
+  token: () => Promise<string>,
+  items: readonly LoadItem[],
+  opts: { concurrency?: number; deadlineMs?: number } = {},
+): LoadRun {
+  const accepted = new Map<string, string | undefined>();
+  const ids: string[] = [];
+  const retriedAnswers: Record<string, number> = {};
+  const deadline = Date.now() + (opts.deadlineMs ?? 180_000);
+  const note = (k: string) => {
+    retriedAnswers[k] = (retriedAnswers[k] ?? 0) + 1;
+  };
+  const submitted = pool(items, opts.concurrency ?? 10, async (item, i) => {
+    const key = `${item.ref}-${Math.random().toString(36).slice(2)}`;
+    for (let attempt = 0; ; attempt++) {
+      if (Date.now() > deadline) throw new Error(`item ${item.ref} not accepted before the deadline`);
+      const all = urls();
+      const url = all[(i + attempt) % all.length] ?? '';
+      try {
+        const res = await submit(url, await token(), item.processType, item.data, {
+          clientProcessId: item.ref,
+          idempotencyKey: key,
+        });
+        if (res.status === 202) {
+          accepted.set(res.body.processId, undefined);
+          ids.push(res.body.processId);
+          return;
+        }
+        note(String(res.status));
+        if (res.status < 500 && res.status !== 429 && res.status !== 408)
+          throw new Error(`item ${item.ref} refused: ${res.status} ${res.text}`);
+      } catch (err) {
+        if ((err as Error).message.includes('refused:')) throw err;
+        note('network');
+      }
+      await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** Math.min(attempt, 4), 2000)));
+    }
+  }).then(() => undefined);
+  return {
+    accepted,
+    retriedAnswers,
+    submitted,
+    acceptedCount: () => accepted.size,
+    async finish(timeoutMs = 180_000) {
+      await submitted;
+      const t = await token();
+      await pool(ids, 20, async (id) => {
+        const view = await waitTerminal(urls(), t, id, timeoutMs);
+        accepted.set(id, view.status);
+      });
+    },
+  };
+}
+
+/** A mix of both types; `simulate` slows each handler step so faults land mid-handler. */
+export function loadItems(count: number, prefix: string, simulate?: Simulate): LoadItem[] {
+  return Array.from({ length: count }, (_, i) =>
+    i % 3 === 2
+      ? {
+          processType: 'shipping' as const,
+          ref: `${prefix}-${i}`,
+          data: shippingData(`${prefix}-${i}`, simulate),
+        }
+      : {
+          processType: 'order' as const,
+          ref: `${prefix}-${i}`,
+          data: orderData(`${prefix}-${i}`, 1, simulate),
+        },
+  );
+}
+
+/** A token getter that fetches once and then reuses it (tokens last an hour). */
+export function cachedToken(get: () => Promise<string>): () => Promise<string> {
+  let p: Promise<string> | undefined;
+  return () => {
+    p ??= get().catch((err) => {
+      p = undefined;
+      throw err;
+    });
+    return p;
+  };
+}
