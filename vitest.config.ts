@@ -2,7 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 // Tests import workspace packages from their TypeScript sources (the `stargate-source`
 // export condition), so a change in contracts/ is seen without a rebuild.
-const conditions = ['stargate-source', 'import', 'module', 'node', 'default'];
+// No `module` condition: Node itself never uses it, and packages such as @opentelemetry/*
+// publish `module` builds that only bundlers can load.
+const conditions = ['stargate-source', 'import', 'node', 'default'];
 
 export default defineConfig({
   resolve: { conditions },

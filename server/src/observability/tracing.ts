@@ -1,15 +1,6 @@
-import { createRequire } from 'node:module';
-import { join, sep } from 'node:path';
+import * as otel from '@opentelemetry/api';
 import { AMQP_HEADERS, formatTraceparent, parseTraceparent } from '@stargate/contracts';
 import type { Context, Span } from '@opentelemetry/api';
-
-// The workspace's vitest config resolves with the `module` condition, which makes Node load
-// @opentelemetry's `module` builds, whose extension-less imports Node rejects. The API's
-// CommonJS build (self-contained) loads everywhere, so it is required by path.
-const require = createRequire(import.meta.url);
-const apiEntry = require.resolve('@opentelemetry/api');
-const apiRoot = apiEntry.slice(0, apiEntry.lastIndexOf(`${sep}build${sep}`));
-const otel = require(join(apiRoot, 'build', 'src', 'index.js')) as typeof import('@opentelemetry/api');
 
 const tracer = () => otel.trace.getTracer('@stargate/server');
 
