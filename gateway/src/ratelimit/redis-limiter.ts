@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { luaScript } from '../state/lua-script.js';
 import type { BucketSpec, Decision } from './gcra.js';
 import { emissionIntervalMs } from './gcra.js';
 
@@ -8,7 +9,7 @@ import { emissionIntervalMs } from './gcra.js';
  * KEYS: bucket keys (same hash tag); ARGV: per bucket emission interval ms, burst.
  * Returns allowed, then per bucket: remaining, retryAfterMs, resetMs.
  */
-const GCRA = `
+const GCRA = luaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local allowed = 1
@@ -38,17 +39,16 @@ for i = 1, #KEYS do
   table.insert(out, math.ceil(after - now))
 end
 return out
-`;
+`);
 
 export function createRedisLimiter(deps: { redis: Redis }) {
   return {
     async check(specs: BucketSpec[]): Promise<Decision> {
       const args = specs.flatMap((s) => [String(emissionIntervalMs(s)), String(s.burst)]);
-      const out = (await deps.redis.eval(
-        GCRA,
-        specs.length,
-        ...specs.map((s) => s.key),
-        ...args,
+      const out = (await GCRA(
+        deps.redis,
+        specs.map((s) => s.key),
+        args,
       )) as number[];
       return {
         allowed: out[0] === 1,

@@ -305,8 +305,9 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
         createdAt: now.toISOString(),
         ...(estimated ? { estimatedCompletionTime: estimated } : {}),
       };
-      // Version 0: any event from the server supersedes this optimistic record.
-      ctx.stateStore
+      // Version 0: any event from the server supersedes this optimistic record. Awaited, so a
+      // status read right after the 202 finds it even before the server has recorded the process.
+      await ctx.stateStore
         .writeIfNewer({
           ...accepted,
           tenantId: principal.tenant.id,

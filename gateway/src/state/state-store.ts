@@ -1,19 +1,20 @@
 import type { ProcessStateData, RedisKeys } from '@stargate/contracts';
 import type { Redis } from 'ioredis';
+import { luaScript } from './lua-script.js';
 
 /**
  * Writes a state only if its version is newer than the stored one, then wakes long-polls.
  * Atomic in Redis, so two projectors (or a projector and the 202 path) cannot regress a state.
  * KEYS[1] state hash, ARGV: version, json, ttl ms, wake-up channel.
  */
-const WRITE_IF_NEWER = `
+const WRITE_IF_NEWER = luaScript(`
 local cur = redis.call('HGET', KEYS[1], 'v')
 if cur and tonumber(cur) >= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[1], 'd', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PUBLISH', ARGV[4], ARGV[1])
 return 1
-`;
+`);
 
 export interface StateStore {
   /** true when written, false when the stored version is the same or newer. */
@@ -24,14 +25,15 @@ export interface StateStore {
 export function createStateStore(deps: { redis: Redis; keys: RedisKeys; ttlSeconds: number }): StateStore {
   return {
     async writeIfNewer(state) {
-      const written = await deps.redis.eval(
-        WRITE_IF_NEWER,
-        1,
-        deps.keys.process(state.tenantId, state.processId),
-        String(state.version),
-        JSON.stringify(state),
-        String(deps.ttlSeconds * 1000),
-        deps.keys.processChannel(state.tenantId, state.processId),
+      const written = await WRITE_IF_NEWER(
+        deps.redis,
+        [deps.keys.process(state.tenantId, state.processId)],
+        [
+          state.version,
+          JSON.stringify(state),
+          deps.ttlSeconds * 1000,
+          deps.keys.processChannel(state.tenantId, state.processId),
+        ],
       );
       return written === 1;
     },
