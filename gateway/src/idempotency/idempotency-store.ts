@@ -18,6 +18,12 @@ export function payloadHash(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex');
 }
 
+/**
+ * A claim outlives no request: if a gateway dies mid-request the key frees itself instead of
+ * answering 409 for a whole day. (A submit takes at most the broker confirm timeout.)
+ */
+const IN_FLIGHT_TTL_SECONDS = 60;
+
 export interface StoredResponse {
   status: number;
   headers: Record<string, string>;
@@ -48,7 +54,7 @@ export function createIdempotencyStore(deps: { redis: Redis; keys: RedisKeys; tt
         k,
         JSON.stringify({ state: 'in-flight', hash } satisfies Record_),
         'EX',
-        deps.ttlSeconds,
+        IN_FLIGHT_TTL_SECONDS,
         'NX',
       );
       if (claimed === 'OK') return { kind: 'new' };
