@@ -16,8 +16,8 @@ describe('RabbitMQ unavailable', () => {
     });
     try {
       // A work queue without a consumer: what it holds is what was durably accepted.
-      const server = await startFakeServer(rabbit.url);
-      await server.close();
+      const declarer = await startFakeServer(rabbit.url);
+      await declarer.close();
       const token = await accessToken(gw.url, 'alpha');
       const order = { processType: 'order', data: { sku: 'D', quantity: 1 } };
       const ok = await submit(gw.url, token, order);
@@ -51,6 +51,25 @@ describe('RabbitMQ unavailable', () => {
       }
       await conn.close();
       expect(ids.sort()).toEqual([accepted.processId, retriedId].sort());
+
+      // The projector consumes again on the new connection.
+      const server = await startFakeServer(rabbit.url);
+      await server.publishState({
+        processId: retriedId,
+        tenantId: 'alpha',
+        processType: 'order',
+        status: 'completed',
+        version: 2,
+        createdAt: new Date().toISOString(),
+        updatedAt: new Date().toISOString(),
+      });
+      await eventually(async () => {
+        const r = await fetch(`${gw.url}/api/stargate/processes/${retriedId}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        return ((await r.json()) as { status: string }).status === 'completed';
+      });
+      await server.close();
     } finally {
       await gw.close();
       await rabbit.close();
