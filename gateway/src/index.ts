@@ -7,7 +7,6 @@ import {
   type SigningKeys,
 } from './auth/signing-keys.js';
 import { createFileConfigSource, createStaticConfigSource } from './config/file-source.js';
-import { createKubernetesConfigSource } from './config/kubernetes-source.js';
 import { createGateway, type Gateway } from './gateway.js';
 import { createLogger, type Logger } from './observability/logger.js';
 
@@ -100,6 +99,11 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       (options.signingKeysDir
         ? await loadSigningKeysDir(options.signingKeysDir)
         : buildSigningKeys([await generateSigningKey(`k-${Date.now().toString(36)}`)]));
+    // The Kubernetes client costs ~90 MB of memory; only deployments that use it load it.
+    const kubernetesSource =
+      'kubernetes' in options
+        ? (await import('./config/kubernetes-source.js')).createKubernetesConfigSource
+        : undefined;
     const host = options.host ?? '127.0.0.1';
     // The public URL must be known before listening when the port is chosen by the OS, so the
     // app is built with a placeholder only if none was given and fixed up after listen.
@@ -112,7 +116,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         if ('config' in options) return createStaticConfigSource({ doc: options.config, store });
         if ('configFile' in options)
           return createFileConfigSource({ path: options.configFile, store, logger, metrics });
-        return createKubernetesConfigSource({ ...options.kubernetes, store, logger, metrics });
+        return kubernetesSource!({ ...options.kubernetes, store, logger, metrics });
       },
       signingKeys,
       logger,
