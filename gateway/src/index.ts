@@ -1,5 +1,5 @@
 import type { GatewayConfig } from '@stargate/contracts';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   buildSigningKeys,
   generateSigningKey,
@@ -7,6 +7,7 @@ import {
   type SigningKeys,
 } from './auth/signing-keys.js';
 import { createFileConfigSource, createStaticConfigSource } from './config/file-source.js';
+import { createRedisClient, type RedisTopology } from './config/redis-client.js';
 import { createGateway, type Gateway } from './gateway.js';
 import { createLogger, type Logger } from './observability/logger.js';
 
@@ -18,6 +19,7 @@ export {
   loadSigningKeysDir,
 } from './auth/signing-keys.js';
 export { createLogger } from './observability/logger.js';
+export type { RedisTopology } from './config/redis-client.js';
 
 export type GatewayConfigOption =
   | { config: GatewayConfig }
@@ -25,7 +27,10 @@ export type GatewayConfigOption =
   | { kubernetes: { namespace: string; name: string; kubeconfig?: string } };
 
 export type StartGatewayOptions = GatewayConfigOption & {
+  /** Credentials, database and TLS; the address too in standalone mode. */
   redisUrl: string;
+  /** Sentinel or Cluster; default standalone at redisUrl. */
+  redisTopology?: RedisTopology;
   amqpUrl: string;
   /** Default 127.0.0.1 and a free port. */
   host?: string;
@@ -55,17 +60,6 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-function redisClient(url: string): Redis {
-  // Fail fast instead of queueing while Redis is down: callers have fallbacks (local limiter, RPC).
-  return new Redis(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 1000,
-    connectTimeout: 2000,
-    retryStrategy: (times) => Math.min(times * 100, 2000),
-  });
-}
-
 async function waitForRedis(redis: Redis): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
@@ -83,8 +77,8 @@ async function waitForRedis(redis: Redis): Promise<void> {
 /** Runs a complete gateway (Redis, RabbitMQ, config, HTTP) and resolves once it listens. */
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger({ level: options.logLevel ?? 'warn' });
-  const redis = redisClient(options.redisUrl);
-  const subscriber = redisClient(options.redisUrl);
+  const redis = createRedisClient(options.redisUrl, options.redisTopology);
+  const subscriber = createRedisClient(options.redisUrl, options.redisTopology);
   // ioredis reports errors as events; the callers log what matters.
   redis.on('error', () => undefined);
   subscriber.on('error', () => undefined);

@@ -18,6 +18,7 @@ async function main(): Promise<void> {
       : { kubernetes: { namespace: env.config.namespace, name: env.config.name } }),
     redisUrl: env.redisUrl,
     redisPrefix: env.redisPrefix,
+    redisTopology: env.redisTopology,
     amqpUrl: env.amqpUrl,
     host: env.host,
     port: env.port,

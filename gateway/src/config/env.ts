@@ -1,3 +1,5 @@
+import { parseHostList, type RedisTopology } from './redis-client.js';
+
 /** Gateway settings from the environment (names of the agreed runtime interface), checked once at start-up. */
 export interface GatewayEnv {
   host: string;
@@ -5,6 +7,7 @@ export interface GatewayEnv {
   publicUrl: string;
   redisUrl: string;
   redisPrefix: string;
+  redisTopology: RedisTopology;
   amqpUrl: string;
   config: { kind: 'file'; path: string } | { kind: 'kubernetes'; namespace: string; name: string };
   issuer: string;
@@ -61,6 +64,26 @@ export function readGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv
     problems.push(`STARGATE_CONFIG_SOURCE must be "file" or "kubernetes" (got "${source}")`);
     config = { kind: 'file', path: '' };
   }
+  const mode = env.STARGATE_REDIS_MODE?.trim() || 'standalone';
+  let redisTopology: RedisTopology = { mode: 'standalone' };
+  try {
+    if (mode === 'sentinel') {
+      redisTopology = {
+        mode,
+        sentinels: parseHostList('STARGATE_REDIS_SENTINELS', env.STARGATE_REDIS_SENTINELS ?? ''),
+        masterName: env.STARGATE_REDIS_SENTINEL_MASTER?.trim() || 'mymaster',
+      };
+    } else if (mode === 'cluster') {
+      redisTopology = {
+        mode,
+        nodes: parseHostList('STARGATE_REDIS_CLUSTER_NODES', env.STARGATE_REDIS_CLUSTER_NODES ?? ''),
+      };
+    } else if (mode !== 'standalone') {
+      problems.push(`STARGATE_REDIS_MODE must be standalone, sentinel or cluster (got "${mode}")`);
+    }
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
   const logLevel = env.STARGATE_LOG_LEVEL?.trim() || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     problems.push(
@@ -73,6 +96,7 @@ export function readGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv
     publicUrl,
     redisUrl: url('STARGATE_REDIS_URL'),
     redisPrefix: env.STARGATE_REDIS_PREFIX?.trim() || 'sg',
+    redisTopology,
     amqpUrl: url('STARGATE_AMQP_URL'),
     config,
     issuer: env.STARGATE_TOKEN_ISSUER?.trim() || publicUrl,
