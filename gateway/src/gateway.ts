@@ -1,4 +1,4 @@
-import { type GatewayConfig, redisKeys } from '@stargate/contracts';
+import { redisKeys } from '@stargate/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { createAuditor } from './audit/audit.js';
@@ -143,5 +143,3 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     },
   };
 }
-
-export type { GatewayConfig };

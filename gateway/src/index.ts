@@ -99,9 +99,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         ? (await import('./config/kubernetes-source.js')).createKubernetesConfigSource
         : undefined;
     const host = options.host ?? '127.0.0.1';
-    // The public URL must be known before listening when the port is chosen by the OS, so the
-    // app is built with a placeholder only if none was given and fixed up after listen.
-    const holder = { publicUrl: options.publicUrl };
+    // Without a public URL the listening URL is used, known only after listen: a placeholder
+    // until then (nothing is served before listen).
     const gateway = await createGateway({
       redis,
       redisSubscriber: subscriber,
@@ -114,7 +113,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       },
       signingKeys,
       logger,
-      publicUrl: holder.publicUrl ?? `http://${host}:${options.port ?? 0}`,
+      publicUrl: options.publicUrl ?? `http://${host}:${options.port ?? 0}`,
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.issuer ? { issuer: options.issuer } : {}),
       ...(options.audience ? { audience: options.audience } : {}),
@@ -138,7 +137,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     const address = gateway.app.server.address();
     const port = typeof address === 'object' && address ? address.port : options.port;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-    if (!holder.publicUrl) {
+    if (!options.publicUrl) {
       gateway.context.publicUrl = url;
       if (!options.issuer) gateway.context.issuer = url;
     }

@@ -36,9 +36,11 @@ export async function registerHealthRoutes(app: FastifyInstance, ctx: GatewayCon
   // The generated document plus every process type's request schema, as of the config in force.
   app.get('/openapi.json', hidden, async () => {
     const doc = structuredClone(app.swagger()) as {
+      servers?: { url: string }[];
       components?: { schemas?: Record<string, unknown> };
       'x-process-types'?: Record<string, { requestSchema: string; resultSchema?: string }>;
     };
+    doc.servers = [{ url: ctx.publicUrl }];
     doc.components ??= {};
     doc.components.schemas ??= {};
     const types: Record<string, { requestSchema: string; resultSchema?: string }> = {};

@@ -174,10 +174,12 @@ describe('gateway process API', () => {
     ]);
     const doc = (await (await fetch(`${url}/openapi.json`)).json()) as {
       openapi: string;
+      servers: { url: string }[];
       paths: Record<string, unknown>;
       components: { schemas: Record<string, unknown> };
     };
     expect(doc.openapi).toBe('3.1.0');
+    expect(doc.servers).toEqual([{ url }]);
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/api/stargate/processes', '/api/stargate/processes/{id}']),
     );
