@@ -6,6 +6,7 @@ import {
   type FakeServer,
   getToken,
   startFakeServer,
+  startTestBed,
   submit,
   testConfig,
 } from './testing/fixtures.js';
@@ -91,5 +92,22 @@ describe('gateway: token, submit, status', () => {
     const { status, body } = await getToken(gw.url, 'alpha-client', 'wrong');
     expect(status).toBe(401);
     expect(body.error).toBe('invalid_client');
+  });
+});
+
+describe('gateway: server not answering', () => {
+  it('answers a status read the server does not answer in time with 504 UPSTREAM_TIMEOUT', async () => {
+    const bed = await startTestBed({ answerRpc: false, rpcDeadlineMs: 300 });
+    try {
+      const token = await accessToken(bed.gw.url, 'alpha');
+      const res = await fetch(`${bed.gw.url}/api/stargate/processes/not-cached-anywhere`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.status).toBe(504);
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(await res.json()).toMatchObject({ error: 'UPSTREAM_TIMEOUT', retryAfter: 5 });
+    } finally {
+      await bed.close();
+    }
   });
 });

@@ -249,16 +249,17 @@ export interface TestBed {
 
 /** A vhost, the stand-in server and one gateway on it, isolated by vhost and Redis prefix. */
 export async function startTestBed(
-  options: Partial<StartGatewayOptions> & { config?: GatewayConfig } = {},
+  options: Partial<StartGatewayOptions> & { config?: GatewayConfig; answerRpc?: boolean } = {},
 ): Promise<TestBed> {
   const vhost = await createVhost('gw');
-  const server = await startFakeServer(vhost.url);
+  const { answerRpc, ...gatewayOptions } = options;
+  const server = await startFakeServer(vhost.url, { answerRpc: answerRpc ?? true });
   const prefix = options.redisPrefix ?? redisPrefix('gw');
   const gw = await startGateway({
     config: testConfig(),
     redisUrl: serviceEnv().redisUrl,
     amqpUrl: vhost.url,
-    ...options,
+    ...gatewayOptions,
     redisPrefix: prefix,
   } as StartGatewayOptions);
   return {
