@@ -188,6 +188,8 @@ export interface LedgerReport {
   unexpected: string[];
   /** Processes whose record says something else than the client saw. */
   clientMismatch: string[];
+  /** What the failed ones (if any) failed with; informative, checked through byStatus. */
+  failedDetails: string[];
 }
 
 /**
@@ -205,9 +207,20 @@ export async function ledger(
     const db = client.db(mongo.dbName);
     const filter = opts.tenantIds ? { tenantId: { $in: opts.tenantIds } } : {};
     const docs = await db
-      .collection<{ processId: string; status: string }>('processes')
-      .find(filter, { projection: { processId: 1, status: 1 } })
+      .collection<{
+        processId: string;
+        status: string;
+        clientProcessId?: string;
+        idempotencyKey?: string;
+        error?: { code: string; message?: string };
+      }>('processes')
+      .find(filter, {
+        projection: { processId: 1, status: 1, clientProcessId: 1, idempotencyKey: 1, error: 1 },
+      })
       .toArray();
+    // Says what a record is, so a failed check explains itself.
+    const describe = (d: (typeof docs)[number]) =>
+      `${d.processId} (${d.clientProcessId ?? '-'}, key ${d.idempotencyKey ?? '-'}, ${d.status}${d.error ? ` ${d.error.code}: ${String(d.error.message).slice(0, 120)}` : ''})`;
     const events = await db
       .collection<{ processId: string; status: string }>('process_events')
       .find(
@@ -226,11 +239,12 @@ export async function ledger(
       terminalEventAnomalies: [],
       unexpected: [],
       clientMismatch: [],
+      failedDetails: [],
     };
     for (const [id, seen] of accepted) {
       const status = byId.get(id);
       if (!status) {
-        report.missing.push(id);
+        report.missing.push(`${id} (client saw ${seen})`);
         continue;
       }
       report.byStatus[status] = (report.byStatus[status] ?? 0) + 1;
@@ -239,7 +253,9 @@ export async function ledger(
       if (n !== 1) report.terminalEventAnomalies.push({ processId: id, terminalEvents: n });
       if (seen !== status) report.clientMismatch.push(`${id}: client saw ${seen}, store has ${status}`);
     }
-    for (const d of docs) if (!accepted.has(d.processId)) report.unexpected.push(d.processId);
+    for (const d of docs) if (!accepted.has(d.processId)) report.unexpected.push(describe(d));
+    for (const d of docs)
+      if (accepted.has(d.processId) && d.status === 'failed') report.failedDetails.push(describe(d));
     return report;
   } finally {
     await client.close();
@@ -247,10 +263,9 @@ export async function ledger(
 }
 
 /** The shape a clean ledger has, for one readable `expect(...).toEqual(...)`. */
-export function cleanLedger(report: LedgerReport): Omit<LedgerReport, 'byStatus'> & { byStatus: unknown } {
+export function cleanLedger(report: LedgerReport): LedgerReport {
   return {
     ...report,
-    byStatus: report.byStatus,
     missing: [],
     notTerminal: [],
     terminalEventAnomalies: [],
