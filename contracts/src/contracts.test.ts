@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   canTransition,
+  createSchemaCompiler,
   DEFAULT_POLLING_HINTS,
   type GatewayConfig,
   generateClientSecret,
@@ -112,5 +113,32 @@ describe('GatewayConfig validation', () => {
     const text = !res.ok ? res.errors.join('\n') : '';
     expect(text).toContain('unknown process type "shipping"');
     expect(text).toContain('needs clientSecretHash or externalIssuer');
+  });
+});
+
+describe('process type schemas', () => {
+  it('compiles 2020-12 by default and draft-07 when declared, with the same answers', () => {
+    const compile = createSchemaCompiler();
+    const body = { type: 'object', required: ['sku'], properties: { sku: { type: 'string', minLength: 1 } } };
+    for (const schema of [body, { $schema: 'http://json-schema.org/draft-07/schema#', ...body }]) {
+      const validate = compile(schema);
+      expect(validate({ sku: 'A-1' })).toBe(true);
+      expect(validate({ sku: '' })).toBe(false);
+    }
+  });
+
+  it('refuses an unknown dialect with a message naming the supported ones', () => {
+    expect(() => createSchemaCompiler()({ $schema: 'http://json-schema.org/draft-03/schema#' })).toThrow(
+      /omit it \(JSON Schema 2020-12\) or use draft-07/,
+    );
+  });
+
+  it('accepts a GatewayConfig whose request schema declares draft-07', () => {
+    const doc = baseConfig();
+    doc.processTypes[0]!.requestSchema = {
+      $schema: 'http://json-schema.org/draft-07/schema#',
+      type: 'object',
+    };
+    expect(validateGatewayConfig(doc)).toMatchObject({ ok: true });
   });
 });

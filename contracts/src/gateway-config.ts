@@ -6,6 +6,7 @@
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { createSchemaCompiler } from './json-schema.js';
 import type { PollingHints } from './process.js';
 import { OPERATIONS, type Operation, PROCESS_TYPE_NAME_PATTERN, TENANT_ID_PATTERN } from './states.js';
 
@@ -190,12 +191,15 @@ export function validateGatewayConfig(doc: unknown): ConfigValidation {
   for (const pt of config.processTypes) {
     if (types.has(pt.name)) errors.push(`/processTypes: duplicate process type "${pt.name}"`);
     types.add(pt.name);
-    try {
-      new Ajv2020({ strict: false, allErrors: true }).compile(pt.requestSchema);
-    } catch (err) {
-      errors.push(
-        `/processTypes/${pt.name}/requestSchema: not a valid JSON Schema (${(err as Error).message})`,
-      );
+    const compile = createSchemaCompiler();
+    for (const field of ['requestSchema', 'resultSchema'] as const) {
+      const schema = pt[field];
+      if (!schema) continue;
+      try {
+        compile(schema);
+      } catch (err) {
+        errors.push(`/processTypes/${pt.name}/${field}: not a valid JSON Schema (${(err as Error).message})`);
+      }
     }
   }
   const tenantIds = new Set<string>();

@@ -9,3 +9,4 @@ export * from './secret-hash.js';
 export * from './states.js';
 export * from './topology.js';
 export * from './server-config.js';
+export * from './json-schema.js';

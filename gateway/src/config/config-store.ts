@@ -2,12 +2,12 @@ import {
   type GatewayConfig,
   type Operation,
   type ProcessTypeConfig,
+  createSchemaCompiler,
   scopeFor,
   type TenantConfig,
   validateGatewayConfig,
 } from '@stargate/contracts';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -25,13 +25,12 @@ export interface LoadedConfig {
 }
 
 function load(config: GatewayConfig): LoadedConfig {
-  const ajv = new Ajv2020({ allErrors: true, strict: false });
-  addFormats.default(ajv);
+  const compile = createSchemaCompiler();
   const validateRequest = new Map<string, ValidateFunction>();
   const processType = new Map<string, ProcessTypeConfig>();
   for (const pt of config.processTypes) {
     processType.set(pt.name, pt);
-    validateRequest.set(pt.name, ajv.compile(pt.requestSchema));
+    validateRequest.set(pt.name, compile(pt.requestSchema));
   }
   const tenantByIssuer = new Map<string, TenantConfig[]>();
   for (const t of config.tenants) {

@@ -1,16 +1,14 @@
 import {
+  createSchemaCompiler,
   DEFAULT_RETRY_POLICY,
   type ProcessTypeRuntimeConfig,
   type RetryPolicy,
+  type SchemaCompiler,
   type ServerConfig,
 } from '@stargate/contracts';
-import { Ajv, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
 import type { Handler } from '../handlers/define-handler.js';
 import { BUILTIN_HANDLERS, BUILTIN_SCHEMAS, ConfigError, resolveHandler } from '../handlers/registry.js';
-
-// ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 /** Everything the runtime needs about one process type it serves, resolved once at start-up. */
 export interface ProcessTypeRuntime {
@@ -58,8 +56,7 @@ export async function resolveProcessTypes(
   } = {},
 ): Promise<ProcessTypeRuntime[]> {
   if (processTypes.length === 0) throw new ConfigError('no process types to serve (STARGATE_PROCESS_TYPES)');
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  addFormats(ajv);
+  const compileSchema = createSchemaCompiler();
   const out: ProcessTypeRuntime[] = [];
   for (const name of processTypes) {
     const config = serverConfig?.processTypes.find((p) => p.name === name) ?? builtinDefault(name);
@@ -79,19 +76,23 @@ export async function resolveProcessTypes(
         initialBackoffSeconds: positive(name, 'retry.initialBackoffSeconds', retry.initialBackoffSeconds),
         maxBackoffSeconds: positive(name, 'retry.maxBackoffSeconds', retry.maxBackoffSeconds),
       },
-      validateRequest: compile(ajv, name, 'requestSchema', config.requestSchema),
+      validateRequest: compile(compileSchema, name, 'requestSchema', config.requestSchema),
       validateResult: config.resultSchema
-        ? compile(ajv, name, 'resultSchema', config.resultSchema)
+        ? compile(compileSchema, name, 'resultSchema', config.resultSchema)
         : undefined,
     });
   }
   return out;
 }
 
-function compile(ajv: Ajv, name: string, field: string, schema: Record<string, unknown>): ValidateFunction {
+function compile(
+  compileSchema: SchemaCompiler,
+  name: string,
+  field: string,
+  schema: Record<string, unknown>,
+): ValidateFunction {
   try {
-    const { $schema: _ignored, ...rest } = schema;
-    return ajv.compile(rest);
+    return compileSchema(schema);
   } catch (err) {
     throw new ConfigError(
       `process type ${name}: ${field} is not a valid JSON Schema: ${(err as Error).message}`,
