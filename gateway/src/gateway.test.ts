@@ -95,6 +95,25 @@ describe('gateway: token, submit, status', () => {
   });
 });
 
+describe('gateway: polling hints on status answers', () => {
+  it('asks for the fast interval during the fast phase and the slow one after it', async () => {
+    let now = Date.now();
+    const bed = await startTestBed({ clock: { now: () => now } });
+    try {
+      const token = await accessToken(bed.gw.url, 'alpha');
+      const res = await submit(bed.gw.url, token, { processType: 'order', data: { sku: 'A', quantity: 1 } });
+      const { statusUrl } = (await res.json()) as { statusUrl: string };
+      const read = () => fetch(statusUrl, { headers: { authorization: `Bearer ${token}` } });
+      // testConfig: fast interval 2 s for the first 30 s, then 10 s.
+      expect((await read()).headers.get('retry-after')).toBe('2');
+      now += 31_000;
+      expect((await read()).headers.get('retry-after')).toBe('10');
+    } finally {
+      await bed.close();
+    }
+  });
+});
+
 describe('gateway: server not answering', () => {
   it('answers a status read the server does not answer in time with 504 UPSTREAM_TIMEOUT', async () => {
     const bed = await startTestBed({ answerRpc: false, rpcDeadlineMs: 300 });

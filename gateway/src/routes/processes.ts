@@ -407,7 +407,13 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
       reply.header('etag', etag).header('cache-control', 'private, no-cache');
       if (!isTerminal(state.status)) {
         const hints = ctx.config.current()?.processType.get(state.processType)?.polling;
-        if (hints) reply.header('retry-after', String(Math.max(1, Math.ceil(hints.fastIntervalSeconds))));
+        if (hints) {
+          // Follow the process type's schedule: the fast interval during the fast phase, then the slow one.
+          const ageSeconds = (ctx.now() - Date.parse(state.createdAt)) / 1000;
+          const interval =
+            ageSeconds < hints.fastPhaseSeconds ? hints.fastIntervalSeconds : hints.slowIntervalSeconds;
+          reply.header('retry-after', String(Math.max(1, Math.ceil(interval))));
+        }
       }
       if (etagMatches(ifNoneMatch, etag)) return reply.code(304).send();
       return reply.send(toView(state, ctx.publicUrl));
