@@ -14,6 +14,7 @@ WORKDIR /app
 # workspace's package.json to match the lock file, including the test-only ones.
 COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
 COPY contracts/package.json contracts/
+COPY telemetry/package.json telemetry/
 COPY testkit/package.json testkit/
 COPY gateway/package.json gateway/
 COPY server/package.json server/
@@ -22,13 +23,14 @@ COPY operator/package.json operator/
 COPY e2e/package.json e2e/
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund --loglevel=error
 COPY contracts contracts
+COPY telemetry telemetry
 COPY testkit testkit
 COPY gateway gateway
 COPY server server
 COPY client-sdk client-sdk
 COPY operator operator
 RUN npx tsc -b gateway server operator client-sdk \
- && find contracts gateway server operator client-sdk -path '*/dist/*' \
+ && find contracts telemetry gateway server operator client-sdk -path '*/dist/*' \
       \( -name '*.test.*' -o -name '*.tsbuildinfo' -o -name '*.map' \) -delete \
  && npm prune --omit=dev --no-audit --no-fund --loglevel=error \
  && rm -rf node_modules/@stargate/testkit node_modules/@stargate/e2e node_modules/.cache
@@ -44,6 +46,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/contracts/package.json contracts/
 COPY --from=build /app/contracts/dist contracts/dist
+COPY --from=build /app/telemetry/package.json telemetry/
+COPY --from=build /app/telemetry/dist telemetry/dist
 COPY --from=build /app/gateway/package.json gateway/
 COPY --from=build /app/gateway/dist gateway/dist
 COPY --from=build /app/server/package.json server/
