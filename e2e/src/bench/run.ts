@@ -345,11 +345,12 @@ function printTable(r: Record<string, unknown>): void {
     mode: string;
     p50ms: number;
     maxMs: number;
+    completedToSeenP50ms: number;
     statusRequestsPerProcess: number;
     httpRequestsPerProcess: number;
   }[])
     out.push(
-      `submit→result (${s.mode}): p50 ${s.p50ms} ms, max ${s.maxMs} ms; status requests/process ${s.statusRequestsPerProcess}, all HTTP requests/process ${s.httpRequestsPerProcess}`,
+      `submit→result (${s.mode}): p50 ${s.p50ms} ms, max ${s.maxMs} ms; completed→seen p50 ${s.completedToSeenP50ms} ms; status requests/process ${s.statusRequestsPerProcess}, all HTTP requests/process ${s.httpRequestsPerProcess}`,
     );
   for (const s of r.connectionRamp as (LoadResult & { fiveXX: number; networkErrors: number })[])
     out.push(
