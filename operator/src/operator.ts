@@ -202,9 +202,15 @@ export function startOperator(opts: OperatorOptions): Operator {
     }
 
     let stopping = false;
+    // Aborted by close(): a cache that never syncs (e.g. a forbidden list) must not hold shutdown.
+    const stop = new AbortController();
     const worker = (async () => {
       for (const inf of Object.values(informers)) inf.start();
-      await Promise.all(Object.values(informers).map((i) => i.waitForSync()));
+      try {
+        await Promise.all(Object.values(informers).map((i) => i.waitForSync(stop.signal)));
+      } catch {
+        return;
+      }
       logger.info('caches synced; reconciling');
       for (;;) {
         const key = await queue.get();
@@ -250,6 +256,7 @@ export function startOperator(opts: OperatorOptions): Operator {
       stats: () => Object.fromEntries(Object.entries(informers).map(([k, i]) => [k, i.stats()])),
       async close() {
         stopping = true;
+        stop.abort();
         clearInterval(resync);
         queue.shutDown();
         for (const inf of Object.values(informers)) inf.close();

@@ -34,24 +34,29 @@ afterAll(async () => {
   for (const n of Object.values(ns ?? {})) await admin.delete(resourcePath('v1', 'Namespace', undefined, n));
 });
 
+/** A client that authenticates as a ServiceAccount, with a token the API server issues for it. */
+async function serviceAccountClient(namespace: string, name: string) {
+  const token = await admin.create<{ status: { token: string } }>(
+    `${resourcePath('v1', 'ServiceAccount', namespace, name)}/token`,
+    { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+  );
+  const adminKc = new KubeConfig();
+  adminKc.loadFromFile(serviceEnv().kubeconfig);
+  const cluster = adminKc.getCurrentCluster();
+  if (!cluster) throw new Error('no cluster');
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: cluster.server, caFile: cluster.caFile, skipTLSVerify: false }],
+    users: [{ name: 'sa', token: token.status.token }],
+    contexts: [{ name: 'sa', cluster: 'c', user: 'sa' }],
+    currentContext: 'sa',
+  });
+  return createKubeClient(kc);
+}
+
 describe('operator/deploy/rbac.yaml', () => {
   it('is enough: the operator runs its whole Tenant/ProcessType cycle as that ServiceAccount, without one refusal', async () => {
-    const token = await admin.create<{ status: { token: string } }>(
-      `${resourcePath('v1', 'ServiceAccount', ns.watch, 'stargate-operator')}/token`,
-      { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-    );
-    const adminKc = new KubeConfig();
-    adminKc.loadFromFile(serviceEnv().kubeconfig);
-    const cluster = adminKc.getCurrentCluster();
-    if (!cluster) throw new Error('no cluster');
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: cluster.server, caFile: cluster.caFile, skipTLSVerify: false }],
-      users: [{ name: 'sa', token: token.status.token }],
-      contexts: [{ name: 'sa', cluster: 'c', user: 'sa' }],
-      currentContext: 'sa',
-    });
-    const client = createKubeClient(kc);
+    const client = await serviceAccountClient(ns.watch, 'stargate-operator');
     // The token really is that restricted ServiceAccount:
     await expect(client.list(resourcePath('v1', 'Secret', 'default'))).rejects.toMatchObject({ status: 403 });
     operator = startOperator({ client, config: testConfig(ns), logger: testLogger, retryPeriodMs: 200 });
@@ -103,6 +108,56 @@ describe('operator/deploy/rbac.yaml', () => {
       expect(errors.values.reduce((n, v) => n + v.value, 0)).toBe(0);
     } finally {
       await operator.close();
+    }
+  });
+
+  it('lets an operator whose caches can never sync (its lists are forbidden) shut down at once', async () => {
+    const n = await createNamespace(admin, 'rbac-nosync');
+    try {
+      const rbac = 'rbac.authorization.k8s.io/v1';
+      await admin.apply(
+        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'op', namespace: n } },
+        'test',
+      );
+      await admin.apply(
+        {
+          apiVersion: rbac,
+          kind: 'Role',
+          metadata: { name: 'leases-only', namespace: n },
+          rules: [
+            { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+            { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+          ],
+        } as KubeObject,
+        'test',
+      );
+      await admin.apply(
+        {
+          apiVersion: rbac,
+          kind: 'RoleBinding',
+          metadata: { name: 'op', namespace: n },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'leases-only' },
+          subjects: [{ kind: 'ServiceAccount', name: 'op', namespace: n }],
+        } as KubeObject,
+        'test',
+      );
+      const client = await serviceAccountClient(n, 'op');
+      const op = startOperator({
+        client,
+        config: testConfig({ watch: n, gateway: n, private: n }),
+        logger: testLogger,
+        retryPeriodMs: 200,
+      });
+      await eventually(() => op.isLeader());
+      await expect(client.list(resourcePath(GROUP_VERSION, 'Tenant', n))).rejects.toMatchObject({
+        status: 403,
+      });
+      expect(op.ready()).toBe(false);
+      // Before the fix this never resolved: the worker waited for a sync that cannot happen.
+      await op.close();
+      expect(op.isLeader()).toBe(false);
+    } finally {
+      await admin.delete(resourcePath('v1', 'Namespace', undefined, n));
     }
   });
 });
