@@ -1,3 +1,4 @@
+import { startTracing, type Tracing } from '@stargate/telemetry';
 import { readGatewayEnv } from './config/env.js';
 import { startGateway } from './index.js';
 import { createLogger } from './observability/logger.js';
@@ -5,8 +6,10 @@ import { createLogger } from './observability/logger.js';
 /** Container entry point: env → running gateway; SIGTERM/SIGINT drain and exit 0. */
 async function main(): Promise<void> {
   let env: ReturnType<typeof readGatewayEnv>;
+  let tracing: Tracing;
   try {
     env = readGatewayEnv();
+    tracing = startTracing({ serviceName: 'stargate-gateway', env: process.env });
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);
@@ -40,13 +43,17 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ event: 'gateway.draining', signal }, 'draining');
-    running.close().then(
-      () => process.exit(0),
-      (err) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    running
+      .close()
+      // Spans of the drained requests are flushed last.
+      .then(() => tracing.close())
+      .then(
+        () => process.exit(0),
+        (err) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

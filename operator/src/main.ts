@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { startTracing, TelemetryConfigError } from '@stargate/telemetry';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
 import { startHealthServer } from './health.js';
@@ -40,6 +41,7 @@ async function render(args: string[]): Promise<void> {
 async function run(): Promise<void> {
   const config = loadConfig();
   const logger = pino({ level: config.logLevel, base: { component: 'stargate-operator' } });
+  const tracing = startTracing({ serviceName: 'stargate-operator', env: process.env });
   const kc = new KubeConfig();
   kc.loadFromDefault();
   const operator = startOperator({
@@ -65,6 +67,7 @@ async function run(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     await operator.close();
     await health.close();
+    await tracing.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -75,7 +78,7 @@ const [command = 'run', ...rest] = process.argv.slice(2);
 const task =
   command === 'render' ? render(rest) : command === 'run' ? run() : Promise.reject(new RenderError(USAGE));
 task.catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof RenderError) {
+  if (err instanceof ConfigError || err instanceof RenderError || err instanceof TelemetryConfigError) {
     process.stderr.write(`stargate-operator: ${err.message}\n`);
     process.exit(2);
   }

@@ -1,4 +1,5 @@
 /** Entry point of a server worker: `node server/dist/main.js` (settings from the environment). */
+import { startTracing } from '@stargate/telemetry';
 import pino from 'pino';
 import { readServerEnv } from './config/env.js';
 import { startServer } from './server.js';
@@ -8,6 +9,8 @@ const bootLogger = pino({ name: 'stargate-server' });
 async function main(): Promise<void> {
   const env = await readServerEnv(process.env);
   const logger = pino({ name: 'stargate-server', level: env.logLevel });
+  const tracing = startTracing({ serviceName: 'stargate-server', env: process.env });
+  if (tracing.endpoint) logger.info({ endpoint: tracing.endpoint }, 'exporting traces');
   const server = await startServer({
     amqpUrl: env.amqpUrl,
     mongoUrl: env.mongoUrl,
@@ -25,13 +28,16 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'draining');
-    server.close().then(
-      () => process.exit(0),
-      (err: Error) => {
-        logger.error({ err }, 'unclean shutdown');
-        process.exit(1);
-      },
-    );
+    server
+      .close()
+      .then(() => tracing.close())
+      .then(
+        () => process.exit(0),
+        (err: Error) => {
+          logger.error({ err }, 'unclean shutdown');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -1,7 +1,9 @@
+import type { Context } from '@opentelemetry/api';
 import { connect, type ChannelModel, type ConfirmChannel, type Message, type Options } from 'amqplib';
 import { BrokerUnavailableError } from '../http/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { startProducerSpan } from '../observability/tracing.js';
 import { declareGatewayTopology } from './topology.js';
 
 export interface PublishOptions {
@@ -11,6 +13,8 @@ export interface PublishOptions {
   correlationId?: string;
   /** Refuse (BrokerUnavailableError) when no queue is bound for the routing key. */
   mandatory?: boolean;
+  /** The trace the message belongs to: a PRODUCER span under it names itself in the headers. */
+  traceContext?: Context;
 }
 
 /** Runs on every (re)connection, e.g. to start consumers on the new connection. */
@@ -97,13 +101,16 @@ export function createBroker(deps: {
       const ch = channel;
       if (!ch) return Promise.reject(new BrokerUnavailableError('RabbitMQ is not connected'));
       const end = deps.metrics.publishDuration.startTimer({ exchange });
+      const span = startProducerSpan(options.traceContext, exchange, routingKey, options.headers, {
+        'messaging.message.id': options.messageId,
+      });
       const publishOptions: Options.Publish = {
         persistent: true,
         contentType: 'application/json',
         messageId: options.messageId,
         type: options.type,
         timestamp: Math.floor(Date.now() / 1000),
-        headers: options.headers,
+        headers: span.headers,
         mandatory: options.mandatory ?? false,
       };
       if (options.correlationId) publishOptions.correlationId = options.correlationId;
@@ -117,6 +124,7 @@ export function createBroker(deps: {
           if (!err && wasReturned)
             err = new BrokerUnavailableError(`no queue bound for ${exchange}/${routingKey}`);
           end({ result: err ? 'failed' : 'confirmed' });
+          span.end(err);
           if (err)
             reject(
               err instanceof BrokerUnavailableError

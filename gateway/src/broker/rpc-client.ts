@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { QUEUES, type RpcReply, type RpcRequest } from '@stargate/contracts';
+import type { Context } from '@opentelemetry/api';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { BrokerUnavailableError, RpcTimeoutError } from '../http/errors.js';
 import type { Logger } from '../observability/logger.js';
+import { startProducerSpan } from '../observability/tracing.js';
 import type { Broker } from './broker.js';
 
 const REPLY_TO = 'amq.rabbitmq.reply-to';
@@ -63,11 +65,27 @@ export function createRpcClient(deps: { broker: Broker; logger: Logger; deadline
   });
 
   return {
-    call(request: RpcRequest, headers: Record<string, unknown> = {}): Promise<RpcReply> {
+    /** `traceContext`: the trace the query belongs to; its PRODUCER span lasts until the answer. */
+    call(
+      request: RpcRequest,
+      headers: Record<string, unknown> = {},
+      traceContext?: Context,
+    ): Promise<RpcReply> {
       const ch = channel;
       if (!ch) return Promise.reject(new BrokerUnavailableError('RabbitMQ is not connected'));
       const correlationId = randomUUID();
-      return new Promise<RpcReply>((resolve, reject) => {
+      const span = startProducerSpan(traceContext, QUEUES.rpc, QUEUES.rpc, headers, {
+        'stargate.rpc.kind': request.kind,
+      });
+      return new Promise<RpcReply>((resolveCall, rejectCall) => {
+        const resolve = (reply: RpcReply) => {
+          span.end();
+          resolveCall(reply);
+        };
+        const reject = (err: Error) => {
+          span.end(err);
+          rejectCall(err);
+        };
         const timer = setTimeout(() => {
           pending.delete(correlationId);
           reject(new RpcTimeoutError(`no answer from the server within ${deadlineMs} ms`));
@@ -80,7 +98,7 @@ export function createRpcClient(deps: { broker: Broker; logger: Logger; deadline
             contentType: 'application/json',
             expiration: String(deadlineMs),
             mandatory: true,
-            headers,
+            headers: span.headers,
           });
         } catch (err) {
           clearTimeout(timer);

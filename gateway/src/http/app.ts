@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { HTTP_HEADERS, isValidCorrelationId } from '@stargate/contracts';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { extractHttpContext, startServerSpan, traceHeadersOf } from '../observability/tracing.js';
 import { registerHealthRoutes } from '../routes/health.js';
 import { registerOAuthRoutes } from '../routes/oauth.js';
 import { registerProcessTypeRoutes } from '../routes/process-types.js';
@@ -21,6 +23,22 @@ const OPERATIONAL = new Set([
   '/metrics',
   '/openapi.json',
 ]);
+
+/** Ends the request's span once (a response or an abort, whichever comes first). */
+function endServerSpan(request: FastifyRequest, status: number | undefined): void {
+  const span = request.span;
+  if (!span) return;
+  request.span = undefined;
+  if (span.isRecording()) {
+    if (status !== undefined) span.setAttribute('http.response.status_code', status);
+    else span.setStatus({ code: SpanStatusCode.ERROR, message: 'client closed the request' });
+    if (status !== undefined && status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    if (request.principal) span.setAttribute('stargate.tenant_id', request.principal.tenant.id);
+    const processId = request.auditInfo?.processId;
+    if (processId) span.setAttribute('stargate.process_id', processId);
+  }
+  span.end();
+}
 
 export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -57,7 +75,22 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     request.startedAt = process.hrtime.bigint();
     stripIdentityHeaders(request);
-    request.trace = traceContext(request);
+    const route = request.routeOptions.url;
+    // Probes and scrapes are not traced: they would drown the traces worth looking at.
+    if (route && (OPERATIONAL.has(route) || route.startsWith('/.well-known'))) {
+      request.trace = traceContext(request);
+    } else {
+      const parent = extractHttpContext(request.headers);
+      const span = startServerSpan(route ? `${request.method} ${route}` : request.method, parent, {
+        'http.request.method': request.method,
+        ...(route ? { 'http.route': route } : {}),
+        'url.path': request.url.split('?', 1)[0] ?? request.url,
+        'stargate.correlation_id': request.id,
+      });
+      request.span = span;
+      request.otelContext = trace.setSpan(parent, span);
+      request.trace = traceHeadersOf(span, parent) ?? traceContext(request);
+    }
     reply.header(HTTP_HEADERS.correlationId, request.id);
   });
 
@@ -66,7 +99,10 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
     if (ctx.lifecycle.draining) reply.header('connection', 'close');
   });
 
+  app.addHook('onRequestAbort', async (request) => endServerSpan(request, undefined));
+
   app.addHook('onResponse', async (request, reply) => {
+    endServerSpan(request, reply.statusCode);
     const route = request.routeOptions.url ?? 'unmatched';
     ctx.metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
     ctx.metrics.requestDuration.observe(

@@ -5,6 +5,7 @@ import {
   HTTP_HEADERS,
   parseTraceparent,
 } from '@stargate/contracts';
+import type { Context, Span } from '@opentelemetry/api';
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal.js';
 
@@ -19,6 +20,10 @@ declare module 'fastify' {
     principal?: Principal;
     /** W3C trace context to send on: our own span under the caller's trace. */
     trace: { traceparent: string; tracestate?: string };
+    /** The request's SERVER span (non-recording without a tracer provider); parent of its publishes. */
+    span?: Span;
+    /** Context holding `span`: what AMQP producer spans are started under. */
+    otelContext?: Context;
     auditInfo?: AuditInfo;
     bodySize?: number;
     startedAt: bigint;

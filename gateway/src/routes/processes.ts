@@ -109,7 +109,12 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
     principal: Principal,
     id: string,
   ): Promise<ProcessStateData> {
-    const state = await ctx.reader.get(principal.tenant.id, id, amqpHeaders(request, principal));
+    const state = await ctx.reader.get(
+      principal.tenant.id,
+      id,
+      amqpHeaders(request, principal),
+      request.otelContext,
+    );
     // Absent and "another tenant's" are the same answer.
     if (!state || state.tenantId !== principal.tenant.id)
       throw new GatewayError('NOT_FOUND', 'No such process');
@@ -282,6 +287,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           messageId: event.id,
           type: event.type,
           mandatory: true,
+          traceContext: request.otelContext,
           headers: amqpHeaders(request, principal, {
             [AMQP_HEADERS.processType]: type.name,
             [AMQP_HEADERS.attempt]: 1,
@@ -473,6 +479,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           ...(q.cursor ? { cursor: q.cursor } : {}),
         },
         amqpHeaders(request, principal),
+        request.otelContext,
       );
       if (!reply.ok) {
         // The server refuses what the client got wrong (e.g. a stale cursor) with INVALID_REQUEST.
@@ -535,6 +542,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
         messageId: event.id,
         type: event.type,
         mandatory: true,
+        traceContext: request.otelContext,
         headers: amqpHeaders(request, principal, { [AMQP_HEADERS.processType]: state.processType }),
       },
     );

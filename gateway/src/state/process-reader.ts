@@ -1,4 +1,5 @@
 import type { ProcessStateData, ProcessView } from '@stargate/contracts';
+import type { Context } from '@opentelemetry/api';
 import type { RpcClient } from '../broker/rpc-client.js';
 import { GatewayError } from '../http/errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -21,6 +22,7 @@ export function createProcessReader(deps: {
       tenantId: string,
       processId: string,
       headers: Record<string, unknown> = {},
+      traceContext?: Context,
     ): Promise<ProcessStateData | undefined> {
       try {
         const cached = await deps.store.get(tenantId, processId);
@@ -29,7 +31,7 @@ export function createProcessReader(deps: {
         deps.metrics.redisErrors.inc({ operation: 'state-read' });
         deps.logger.warn({ err: (err as Error).message }, 'Redis state read failed; asking the server');
       }
-      const reply = await deps.rpc.call({ kind: 'get-process', tenantId, processId }, headers);
+      const reply = await deps.rpc.call({ kind: 'get-process', tenantId, processId }, headers, traceContext);
       if (!reply.ok) throw new GatewayError('INTERNAL_ERROR', 'The server could not answer the query');
       if (reply.kind !== 'get-process' || !reply.process) return undefined;
       const state: ProcessStateData = { ...(reply.process as ProcessView), tenantId };

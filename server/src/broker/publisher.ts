@@ -8,6 +8,7 @@ import {
   type ProcessStateData,
 } from '@stargate/contracts';
 import type { ConfirmChannel } from 'amqplib';
+import { activeTraceHeaders } from '../observability/tracing.js';
 
 export const EVENT_SOURCE = 'stargate-server';
 
@@ -34,7 +35,12 @@ export interface Publisher {
   reply(replyTo: string, correlationId: string, body: unknown): Promise<void>;
 }
 
-function headers(tenantId: string, trace: TraceHeaders, extra: Record<string, unknown> = {}) {
+function headers(tenantId: string, given: TraceHeaders, extra: Record<string, unknown> = {}) {
+  // With tracing on, the message names the span active when it is sent (handler or consumer).
+  const active = activeTraceHeaders();
+  const trace: TraceHeaders = active
+    ? { ...(given.correlationId ? { correlationId: given.correlationId } : {}), ...active }
+    : given;
   return {
     [AMQP_HEADERS.tenantId]: tenantId,
     ...(trace.correlationId ? { [AMQP_HEADERS.correlationId]: trace.correlationId } : {}),

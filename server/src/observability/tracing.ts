@@ -41,3 +41,65 @@ export function traceHeaders(span: Span, parent: Context): { traceparent?: strin
     ...(tracestate ? { tracestate } : {}),
   };
 }
+
+/**
+ * A CLIENT span for one MongoDB operation of the store, under the span that is active (the
+ * consumer or handler span). Outside a recorded trace (tracing off, retention sweeps) the
+ * operation just runs: no root spans for background work.
+ */
+export async function dbSpan<T>(
+  namespace: string,
+  collection: string,
+  operation: string,
+  run: () => Promise<T>,
+): Promise<T> {
+  const parent = otel.context.active();
+  if (!otel.trace.getSpan(parent)?.isRecording()) return run();
+  const span = tracer().startSpan(
+    `${operation} ${collection}`,
+    {
+      kind: otel.SpanKind.CLIENT,
+      attributes: {
+        'db.system': 'mongodb',
+        'db.system.name': 'mongodb',
+        'db.namespace': namespace,
+        'db.collection.name': collection,
+        'db.operation.name': operation,
+      },
+    },
+    parent,
+  );
+  try {
+    return await run();
+  } catch (err) {
+    span.recordException(err as Error);
+    span.setStatus({ code: otel.SpanStatusCode.ERROR, message: (err as Error).message });
+    throw err;
+  } finally {
+    span.end();
+  }
+}
+
+/** Runs `fn` with `span` as the active span, so what it starts (store spans) hangs below it. */
+export function withSpan<T>(span: Span, parent: Context, fn: () => T): T {
+  return otel.context.with(otel.trace.setSpan(parent, span), fn);
+}
+
+/** A child span of the active one, e.g. around the handler run. */
+export function startChildSpan(name: string, attributes: Record<string, string | number>): Span {
+  return tracer().startSpan(name, { kind: otel.SpanKind.INTERNAL, attributes }, otel.context.active());
+}
+
+/**
+ * The W3C headers for a message published now: the active span's context when tracing is on
+ * (the global propagator is registered by startTracing), else undefined.
+ */
+export function activeTraceHeaders(): { traceparent?: string; tracestate?: string } | undefined {
+  const carrier: Record<string, string> = {};
+  otel.propagation.inject(otel.context.active(), carrier);
+  if (!carrier.traceparent) return undefined;
+  return {
+    traceparent: carrier.traceparent,
+    ...(carrier.tracestate ? { tracestate: carrier.tracestate } : {}),
+  };
+}

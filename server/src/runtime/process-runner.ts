@@ -5,6 +5,7 @@ import {
   type ProcessStateData,
   type ProcessStatus,
 } from '@stargate/contracts';
+import * as otel from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import type { ConsumeMessage } from 'amqplib';
 import { MongoError } from 'mongodb';
@@ -13,7 +14,13 @@ import type { ProcessTypeRuntime } from '../config/process-types.js';
 import { type HandlerContext, HandlerError, RuntimeAbort } from '../handlers/define-handler.js';
 import type { Publisher, TraceHeaders } from '../broker/publisher.js';
 import type { ServerMetrics } from '../observability/metrics.js';
-import { extractTrace, startConsumerSpan, traceHeaders } from '../observability/tracing.js';
+import {
+  extractTrace,
+  startChildSpan,
+  startConsumerSpan,
+  traceHeaders,
+  withSpan,
+} from '../observability/tracing.js';
 import { isStoreUnavailable, type ProcessDoc, type ProcessStore } from '../store/process-store.js';
 import { retryDelayMs } from './backoff.js';
 import { correlationIdOf, MalformedMessageError, parseRequest } from './request-message.js';
@@ -344,12 +351,21 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
     aborted.catch(() => undefined);
     const startedAt = process.hrtime.bigint();
     let outcome: { ok: true; result: unknown } | { ok: false; error: unknown };
+    const handlerSpan = startChildSpan(`handler ${type.name}`, {
+      'stargate.process_id': doc.processId,
+      'stargate.process_type': type.name,
+      'stargate.attempt': req.attempt,
+    });
     try {
       const data = store.data(doc);
-      outcome = { ok: true, result: await Promise.race([type.handler.handle(ctx, data), aborted]) };
+      const handled = withSpan(handlerSpan, otel.context.active(), () => type.handler.handle(ctx, data));
+      outcome = { ok: true, result: await Promise.race([handled, aborted]) };
     } catch (error) {
       outcome = { ok: false, error };
+      handlerSpan.recordException(error instanceof Error ? error : String(error));
+      handlerSpan.setStatus({ code: otel.SpanStatusCode.ERROR });
     } finally {
+      handlerSpan.end();
       clearTimeout(timer);
       running.delete(doc.processId);
       deps.metrics.handlerDuration.observe(
@@ -479,7 +495,8 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
       const trace = { correlationId: correlationIdOf(msg, req.processId), ...traceHeaders(span, parent) };
       active += 1;
       try {
-        return await run(type, req, trace, span);
+        // Active for the whole delivery, so the store's MongoDB spans and the handler span hang below it.
+        return await withSpan(span, parent, () => run(type, req, trace, span));
       } catch (err) {
         if (isStoreUnavailable(err)) {
           logger.warn(

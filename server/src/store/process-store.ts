@@ -7,6 +7,7 @@ import type {
 } from '@stargate/contracts';
 import { type Collection, type Db, type Filter, MongoError, MongoServerError } from 'mongodb';
 import type { FieldCipher } from '../crypto/field-cipher.js';
+import { dbSpan } from '../observability/tracing.js';
 
 /**
  * The record of truth. Uses only what MongoDB and FerretDB v1 both support: single-field
@@ -130,6 +131,8 @@ export class InvalidCursorError extends Error {
 export function createProcessStore(db: Db, cipher: FieldCipher): ProcessStore {
   const processes = db.collection<ProcessDoc>(COLLECTIONS.processes);
   const events = db.collection<ProcessEventDoc>(COLLECTIONS.events);
+  const traced = <T>(collection: string, operation: string, run: () => Promise<T>) =>
+    dbSpan(db.databaseName, collection, operation, run);
 
   const toView = (doc: ProcessDoc): ProcessView => ({
     processId: doc.processId,
@@ -156,73 +159,50 @@ export function createProcessStore(db: Db, cipher: FieldCipher): ProcessStore {
       await events.createIndex({ eventKey: 1 }, { unique: true, name: 'eventKey_unique' });
       await events.createIndex({ processId: 1, version: 1 }, { name: 'process_version' });
     },
-    async insert(doc) {
-      try {
-        await processes.insertOne({ ...doc });
-        return { kind: 'inserted', doc };
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
-        const existing = await processes.findOne({ processId: doc.processId }, { projection: { _id: 0 } });
-        if (existing) return { kind: 'exists', doc: existing };
-        return {
-          kind: 'idempotency-conflict',
-          existing: await processes.findOne({ idemKey: doc.idemKey }, { projection: { _id: 0 } }),
-        };
-      }
+    insert(doc) {
+      return traced(COLLECTIONS.processes, 'insert', async (): Promise<InsertOutcome> => {
+        try {
+          await processes.insertOne({ ...doc });
+          return { kind: 'inserted', doc };
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err;
+          const existing = await processes.findOne({ processId: doc.processId }, { projection: { _id: 0 } });
+          if (existing) return { kind: 'exists', doc: existing };
+          return {
+            kind: 'idempotency-conflict',
+            existing: await processes.findOne({ idemKey: doc.idemKey }, { projection: { _id: 0 } }),
+          };
+        }
+      });
     },
     get(processId) {
-      return processes.findOne({ processId }, { projection: { _id: 0 } });
+      return traced(COLLECTIONS.processes, 'find', () =>
+        processes.findOne({ processId }, { projection: { _id: 0 } }),
+      );
     },
     getForTenant(tenantId, processId) {
-      return processes.findOne({ processId, tenantId }, { projection: { _id: 0 } });
+      return traced(COLLECTIONS.processes, 'find', () =>
+        processes.findOne({ processId, tenantId }, { projection: { _id: 0 } }),
+      );
     },
-    async update(processId, expectedVersion, set, unset = []) {
-      const update: Record<string, unknown> = {
-        $set: { ...set, version: expectedVersion + 1, updatedAt: new Date() },
-      };
-      if (unset.length > 0) update.$unset = Object.fromEntries(unset.map((k) => [k, '']));
-      // No projection here: FerretDB v1 does not implement findAndModify's `fields`.
-      const doc = await processes.findOneAndUpdate({ processId, version: expectedVersion }, update, {
-        returnDocument: 'after',
-      });
-      if (!doc) return null;
-      const { _id, ...rest } = doc as ProcessDoc & { _id?: unknown };
-      return rest;
+    update(processId, expectedVersion, set, unset = []) {
+      return traced(COLLECTIONS.processes, 'findAndModify', () =>
+        update(processId, expectedVersion, set, unset),
+      );
     },
-    async appendEvent(event) {
-      try {
-        await events.insertOne({ ...event, eventKey: `${event.processId}:${event.version}` });
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
-      }
+    appendEvent(event) {
+      return traced(COLLECTIONS.events, 'insert', () => appendEvent(event));
     },
     events(processId) {
-      return events
-        .find({ processId }, { projection: { _id: 0 } })
-        .sort({ version: 1 })
-        .toArray();
+      return traced(COLLECTIONS.events, 'find', () =>
+        events
+          .find({ processId }, { projection: { _id: 0 } })
+          .sort({ version: 1 })
+          .toArray(),
+      );
     },
-    async list(query) {
-      const filter: Filter<ProcessDoc> = { tenantId: query.tenantId };
-      if (query.status) filter.status = query.status;
-      // Placeholders of early cancels (processType '') are not processes yet.
-      filter.processType = query.processType ? query.processType : { $ne: '' };
-      if (query.cursor !== undefined) {
-        const c = decodeCursor(query.cursor);
-        if (!c) throw new InvalidCursorError();
-        filter.$or = [{ createdAt: { $lt: c[0] } }, { createdAt: c[0], processId: { $lt: c[1] } }];
-      }
-      const docs = await processes
-        .find(filter, { projection: { _id: 0 } })
-        .sort({ createdAt: -1, processId: -1 })
-        .limit(query.limit + 1)
-        .toArray();
-      const page = docs.slice(0, query.limit);
-      const last = page.at(-1);
-      return {
-        items: page.map(toView),
-        ...(docs.length > query.limit && last ? { nextCursor: encodeCursor(last) } : {}),
-      };
+    list(query) {
+      return traced(COLLECTIONS.processes, 'find', () => list(query));
     },
     toView,
     data(doc) {
@@ -235,5 +215,56 @@ export function createProcessStore(db: Db, cipher: FieldCipher): ProcessStore {
       await db.command({ ping: 1 });
     },
   };
+
+  async function update(
+    processId: string,
+    expectedVersion: number,
+    set: Partial<ProcessDoc>,
+    unset: readonly (keyof ProcessDoc)[],
+  ): Promise<ProcessDoc | null> {
+    const change: Record<string, unknown> = {
+      $set: { ...set, version: expectedVersion + 1, updatedAt: new Date() },
+    };
+    if (unset.length > 0) change.$unset = Object.fromEntries(unset.map((k) => [k, '']));
+    // No projection here: FerretDB v1 does not implement findAndModify's `fields`.
+    const doc = await processes.findOneAndUpdate({ processId, version: expectedVersion }, change, {
+      returnDocument: 'after',
+    });
+    if (!doc) return null;
+    const { _id, ...rest } = doc as ProcessDoc & { _id?: unknown };
+    return rest;
+  }
+
+  async function appendEvent(event: Omit<ProcessEventDoc, 'eventKey'>): Promise<void> {
+    try {
+      await events.insertOne({ ...event, eventKey: `${event.processId}:${event.version}` });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+  }
+
+  async function list(query: ListQuery): Promise<ProcessPage> {
+    const filter: Filter<ProcessDoc> = { tenantId: query.tenantId };
+    if (query.status) filter.status = query.status;
+    // Placeholders of early cancels (processType '') are not processes yet.
+    filter.processType = query.processType ? query.processType : { $ne: '' };
+    if (query.cursor !== undefined) {
+      const c = decodeCursor(query.cursor);
+      if (!c) throw new InvalidCursorError();
+      filter.$or = [{ createdAt: { $lt: c[0] } }, { createdAt: c[0], processId: { $lt: c[1] } }];
+    }
+    const docs = await processes
+      .find(filter, { projection: { _id: 0 } })
+      .sort({ createdAt: -1, processId: -1 })
+      .limit(query.limit + 1)
+      .toArray();
+    const page = docs.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(toView),
+      ...(docs.length > query.limit && last ? { nextCursor: encodeCursor(last) } : {}),
+    };
+  }
+
   return store;
 }
