@@ -12,6 +12,7 @@ import type { Handler } from './handlers/define-handler.js';
 import { startHealthServer } from './observability/health-server.js';
 import { createMetrics, type ServerMetrics } from './observability/metrics.js';
 import { createRetentionJob, type RetentionJob } from './retention/retention-job.js';
+import { inConsumerSpan } from './observability/tracing.js';
 import { answerRpc } from './rpc/rpc-handler.js';
 import { handleAuditRecord } from './runtime/audit-consumer.js';
 import { handleCommand } from './runtime/command-consumer.js';
@@ -184,7 +185,16 @@ export function createServer(deps: ServerDeps): StargateServer {
       {
         queue: QUEUES.control,
         channel: side,
-        onMessage: settled((msg) => handleCommand({ store, publisher, logger, actor }, msg), 'commands'),
+        onMessage: settled(
+          (msg) =>
+            inConsumerSpan(
+              `command ${msg.fields.routingKey.split('.', 1)[0]}`,
+              msg.properties.headers,
+              { 'messaging.destination.name': EXCHANGES.control },
+              () => handleCommand({ store, publisher, logger, actor }, msg),
+            ),
+          'commands',
+        ),
       },
       {
         queue: SERVER_DEAD_LETTER_QUEUE,
@@ -231,7 +241,12 @@ export function createServer(deps: ServerDeps): StargateServer {
           };
         }
         try {
-          return await answerRpc(store, query);
+          return await inConsumerSpan(
+            `query ${QUEUES.rpc}`,
+            msg.properties.headers,
+            { 'messaging.destination.name': QUEUES.rpc },
+            () => answerRpc(store, query),
+          );
         } catch (err) {
           logger.warn({ err: (err as Error).message }, 'query failed');
           return {

@@ -92,6 +92,8 @@ describe('one trace from the HTTP request to MongoDB (real gateway, RabbitMQ, se
     await client.close();
   });
 
+  let token: string;
+
   it('continues the caller traceparent through gateway, publish, consumer, handler and store spans', async () => {
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     const tokenRes = await fetch(`${gw.url}/oauth/token`, {
@@ -102,7 +104,7 @@ describe('one trace from the HTTP request to MongoDB (real gateway, RabbitMQ, se
       },
       body: form.toString(),
     });
-    const token = ((await tokenRes.json()) as { access_token: string }).access_token;
+    token = ((await tokenRes.json()) as { access_token: string }).access_token;
 
     const traceId = randomBytes(16).toString('hex');
     const callerSpanId = randomBytes(8).toString('hex');
@@ -174,5 +176,37 @@ describe('one trace from the HTTP request to MongoDB (real gateway, RabbitMQ, se
       expect(typeof s.attributes['db.operation.name']).toBe('string');
     }
     expect(db.map((s) => s.name)).toEqual(expect.arrayContaining(['insert processes']));
+  });
+
+  it('traces a status query the gateway cannot answer from Redis through the RPC to MongoDB', async () => {
+    expect(token).toBeDefined();
+    const traceId = randomBytes(16).toString('hex');
+    const res = await fetch(`${gw.url}/api/stargate/processes/not-there-${traceId.slice(0, 8)}`, {
+      headers: {
+        authorization: `Bearer ${token}`,
+        traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+      },
+    });
+    expect(res.status).toBe(404);
+    const spans = await eventually(() => {
+      const mine = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
+      return mine.some((s) => s.kind === SpanKind.SERVER) && mine.some((s) => s.kind === SpanKind.CONSUMER)
+        ? mine
+        : undefined;
+    });
+    const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
+    const parentOf = (s: ReadableSpan | undefined) => byId.get(s?.parentSpanContext?.spanId ?? '');
+    const http = spans.find((s) => s.kind === SpanKind.SERVER);
+    expect(http?.name).toBe('GET /api/stargate/processes/:id');
+    expect(http?.attributes['http.response.status_code']).toBe(404);
+    const publish = spans.find((s) => s.kind === SpanKind.PRODUCER);
+    expect(publish?.name).toBe('publish stargate.rpc');
+    expect(parentOf(publish)).toBe(http);
+    const query = spans.find((s) => s.kind === SpanKind.CONSUMER);
+    expect(query?.name).toBe('query stargate.rpc');
+    expect(parentOf(query)).toBe(publish);
+    const find = spans.find((s) => s.attributes['db.system'] === 'mongodb');
+    expect(find?.name).toBe('find processes');
+    expect(parentOf(find)).toBe(query);
   });
 });

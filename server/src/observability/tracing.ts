@@ -103,3 +103,26 @@ export function activeTraceHeaders(): { traceparent?: string; tracestate?: strin
     ...(carrier.tracestate ? { tracestate: carrier.tracestate } : {}),
   };
 }
+
+/**
+ * Runs `fn` in a CONSUMER span that continues the message's trace (commands, queries), so
+ * its store spans and the state events it publishes belong to the caller's trace.
+ */
+export async function inConsumerSpan<T>(
+  name: string,
+  headers: Record<string, unknown> | undefined,
+  attributes: Record<string, string>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const parent = extractTrace(headers);
+  const span = startConsumerSpan(name, parent, { 'messaging.system': 'rabbitmq', ...attributes });
+  try {
+    return await withSpan(span, parent, fn);
+  } catch (err) {
+    span.recordException(err as Error);
+    span.setStatus({ code: otel.SpanStatusCode.ERROR, message: (err as Error).message });
+    throw err;
+  } finally {
+    span.end();
+  }
+}
