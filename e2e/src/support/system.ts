@@ -135,7 +135,7 @@ export async function waitTerminal(
   baseUrls: string | string[],
   token: string,
   processId: string,
-  timeoutMs = 60_000,
+  timeoutMs = 180_000,
 ): Promise<ProcessView> {
   const urls = Array.isArray(baseUrls) ? baseUrls : [baseUrls];
   const deadline = Date.now() + timeoutMs;

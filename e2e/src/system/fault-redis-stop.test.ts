@@ -39,13 +39,13 @@ afterAll(async () => {
 it('Redis stops: submissions continue, status falls back to the server, the cache refills', async () => {
   const token = cachedToken(() => stack.token('acme'));
   const url = () => stack.gatewayUrls;
-  const before = startLoad(url, token, loadItems(30, 'R1'));
+  const before = startLoad(url, token, loadItems(20, 'R1'));
   await before.finish();
   const [knownId] = [...before.accepted.keys()];
 
   await redis.stop();
   // Accepted without Redis, without a single refusal the client would have to retry.
-  const during = startLoad(url, token, loadItems(40, 'R2'), { concurrency: 5 });
+  const during = startLoad(url, token, loadItems(30, 'R2'), { concurrency: 5 });
   await during.submitted;
   expect(during.retriedAnswers).toEqual({});
   // Status of a process finished before the outage: answered from MongoDB through the server.
@@ -74,11 +74,11 @@ it('Redis stops: submissions continue, status falls back to the server, the cach
   } finally {
     client.disconnect();
   }
-  const after = startLoad(url, token, loadItems(20, 'R3'));
+  const after = startLoad(url, token, loadItems(10, 'R3'));
   await after.finish();
 
   const all = new Map([...before.accepted, ...during.accepted, ...after.accepted]);
   const report = await ledger(stack.mongo, all);
   expect(report).toEqual(cleanLedger(report));
-  expect(report.byStatus, report.failedDetails.slice(0, 5).join('; ')).toEqual({ completed: 90 });
+  expect(report.byStatus, report.failedDetails.slice(0, 5).join('; ')).toEqual({ completed: 60 });
 }, 300_000);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type StarGateClient } from '@stargate/client-sdk';
 import type { ProcessView } from '@stargate/contracts';
+import { eventually } from '@stargate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../support/stack.js';
 import {
@@ -71,7 +72,7 @@ describe('two tenants, both process types, SDK and plain HTTP', () => {
     const sdkRun = pool(sdkJobs, 40, async ({ client, ref, qty }) => {
       const handle = await client.submit('order', orderData(ref, qty), { clientProcessId: ref });
       expect(handle.status).toBe('accepted');
-      const done = await handle.pollUntilDone({ signal: AbortSignal.timeout(90_000) });
+      const done = await handle.pollUntilDone({ signal: AbortSignal.timeout(300_000) });
       seen.set(done.processId, done.status);
       views.set(done.processId, done);
       expect(done.clientProcessId).toBe(ref);
@@ -91,7 +92,7 @@ describe('two tenants, both process types, SDK and plain HTTP', () => {
       expect(res.status, res.text).toBe(202);
       expect(res.headers.get('location')).toContain(`/api/stargate/processes/${res.body.processId}`);
       expect(res.body).toMatchObject({ status: 'accepted', processType: type, clientProcessId: ref });
-      const done = await waitTerminal(stack.gatewayUrls, acmeToken, res.body.processId, 90_000);
+      const done = await waitTerminal(stack.gatewayUrls, acmeToken, res.body.processId, 300_000);
       seen.set(done.processId, done.status);
       views.set(done.processId, done);
       if (type === 'shipping') {
@@ -120,7 +121,7 @@ describe('two tenants, both process types, SDK and plain HTTP', () => {
     expect(page.status).toBe(200);
     expect(page.body.items.length).toBeGreaterThan(0);
     expect(page.body.items.every((v) => v.clientProcessId?.startsWith('G-'))).toBe(true);
-  }, 240_000);
+  }, 420_000);
 
   it("answers 404 (never 403) for another tenant's process, on read and on cancel", async () => {
     const acmeToken = await stack.token('acme');
@@ -129,10 +130,19 @@ describe('two tenants, both process types, SDK and plain HTTP', () => {
     expect(res.status).toBe(202);
     const id = res.body.processId;
     for (const url of stack.gatewayUrls) {
-      const read = await http<{ error: string }>(`${url}/api/stargate/processes/${id}`, {
-        token: globexToken,
-      });
-      expect(read.status).toBe(404);
+      // globex has no cached copy, so the gateway asks the server, which may be too busy to
+      // answer in time on a loaded machine (504); what must never happen is a 200 or a 403.
+      const read = await eventually(
+        async () => {
+          const r = await http<{ error: string }>(`${url}/api/stargate/processes/${id}`, {
+            token: globexToken,
+          });
+          expect([404, 503, 504]).toContain(r.status);
+          return r.status === 404 ? r : undefined;
+        },
+        60_000,
+        500,
+      );
       expect(read.body.error).toBe('NOT_FOUND');
       const cancel = await http(`${url}/api/stargate/processes/${id}/cancel`, {
         method: 'POST',
@@ -144,11 +154,19 @@ describe('two tenants, both process types, SDK and plain HTTP', () => {
     expect((await waitTerminal(stack.gatewayUrls, acmeToken, id)).status).toBe('completed');
     const globexId = [...views.values()].find((v) => v.clientProcessId?.startsWith('G-'))?.processId;
     expect(globexId).toBeDefined();
-    const other = await http(`${stack.gatewayUrls[0]}/api/stargate/processes/${globexId}`, {
-      token: acmeToken,
-    });
+    const other = await eventually(
+      async () => {
+        const r = await http(`${stack.gatewayUrls[0]}/api/stargate/processes/${globexId}`, {
+          token: acmeToken,
+        });
+        expect([404, 503, 504]).toContain(r.status);
+        return r.status === 404 ? r : undefined;
+      },
+      60_000,
+      500,
+    );
     expect(other.status).toBe(404);
-  }, 90_000);
+  }, 240_000);
 
   it('a long poll returns as soon as the state changes, and ends with the result', async () => {
     const token = await stack.token('acme');
@@ -160,14 +178,17 @@ describe('two tenants, both process types, SDK and plain HTTP', () => {
     const statuses: string[] = [];
     let etag: string | null = null;
     let version = -1;
-    for (let i = 0; i < 20; i++) {
+    const deadline = Date.now() + 180_000;
+    while (Date.now() < deadline) {
       const poll: HttpAnswer<ProcessView> = await http<ProcessView>(`${url}/api/stargate/processes/${id}`, {
         token,
         headers: { prefer: 'wait=25', ...(etag ? { 'if-none-match': etag } : {}) },
       });
-      // The whole run is shorter than one 25 s hold, so every answer was woken by a change.
+      // 304: nothing changed during the whole hold (only on a very loaded machine); ask again.
+      if (poll.status === 304) continue;
       expect(poll.status).toBe(200);
       expect(poll.headers.get('preference-applied')).toBe('wait=25');
+      // A 200 to a conditional long poll means the state moved on: the change woke it.
       expect(poll.body.version).toBeGreaterThan(version);
       version = poll.body.version;
       statuses.push(`${poll.body.status}:${poll.body.progress?.percent ?? ''}`);
@@ -180,5 +201,5 @@ describe('two tenants, both process types, SDK and plain HTTP', () => {
     expect(statuses.at(-1)).toMatch(/^completed/);
     // It saw intermediate progress too, not only the end.
     expect(statuses.some((s) => s.startsWith('processing'))).toBe(true);
-  }, 90_000);
+  }, 240_000);
 });
