@@ -12,7 +12,7 @@ export default defineConfig({
   test: {
     include: ['*/src/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
-    testTimeout: 60_000,
+    testTimeout: 120_000,
     hookTimeout: 120_000,
     // Two cores and shared real services; each file isolates itself by prefix/vhost/db/namespace.
     pool: 'forks',

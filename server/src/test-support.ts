@@ -167,7 +167,7 @@ export async function gatewayDouble(
         .find({ processId }, { projection: { _id: 0 } })
         .sort({ version: 1 })
         .toArray(),
-    async waitFor(processId, status, timeoutMs = 20_000) {
+    async waitFor(processId, status, timeoutMs = 60_000) {
       const doc = await eventually(async () => {
         const d = await self.process(processId);
         return d?.status === status ? d : undefined;
