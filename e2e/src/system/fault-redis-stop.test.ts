@@ -48,6 +48,9 @@ it('Redis stops: submissions continue, status falls back to the server, the cach
   const during = startLoad(url, token, loadItems(30, 'R2'), { concurrency: 5 });
   await during.submitted;
   expect(during.retriedAnswers).toEqual({});
+  // ...and it was the gateway's local limiter that admitted them.
+  const metrics = await (await fetch(`${url()[0]}/metrics`)).text();
+  expect(Number(/^gateway_ratelimit_fallback_total (\d+)/m.exec(metrics)?.[1] ?? 0)).toBeGreaterThan(0);
   // Status of a process finished before the outage: answered from MongoDB through the server.
   const status = await http<{ status: string }>(`${url()[0]}/api/stargate/processes/${knownId}`, {
     token: await token(),
