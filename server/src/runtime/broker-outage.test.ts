@@ -10,9 +10,37 @@ describe('RabbitMQ stopped and restarted under a running worker', () => {
   const doubles: GatewayDouble[] = [];
   let server: RunningServer;
 
+  const ready = () =>
+    fetch(`http://127.0.0.1:${server.healthPort}/health/ready`).then(
+      (r) => r.status,
+      () => 0,
+    );
+
   beforeAll(async () => {
     rabbit = await privateService('rabbitmq');
+    const first = await gatewayDouble(['order'], { amqpUrl: rabbit.url });
+    doubles.push(first);
+    server = await startServer({
+      amqpUrl: rabbit.url,
+      mongoUrl: first.mongoUrl,
+      dbName: first.dbName,
+      processTypes: ['order'],
+      logger: quietLogger,
+      healthPort: 0,
+    });
   });
+
+  /** A fresh stand-in gateway on the same database (the one before an outage loses its connection). */
+  async function freshDouble(): Promise<GatewayDouble> {
+    const first = doubles[0]!;
+    const d = await gatewayDouble(['order'], {
+      amqpUrl: rabbit.url,
+      mongoUrl: first.mongoUrl,
+      dbName: first.dbName,
+    });
+    doubles.push(d);
+    return d;
+  }
   afterAll(async () => {
     await server?.close();
     for (const d of doubles.reverse()) await d.close();
@@ -20,21 +48,7 @@ describe('RabbitMQ stopped and restarted under a running worker', () => {
   });
 
   it('reconnects by itself, re-declares its consumers and goes on processing', async () => {
-    const before = await gatewayDouble(['order'], { amqpUrl: rabbit.url });
-    doubles.push(before);
-    server = await startServer({
-      amqpUrl: rabbit.url,
-      mongoUrl: before.mongoUrl,
-      dbName: before.dbName,
-      processTypes: ['order'],
-      logger: quietLogger,
-      healthPort: 0,
-    });
-    const ready = () =>
-      fetch(`http://127.0.0.1:${server.healthPort}/health/ready`).then(
-        (r) => r.status,
-        () => 0,
-      );
+    const before = await freshDouble();
     await before.waitFor(await before.submit('order', order), 'completed');
 
     await rabbit.stop();
@@ -42,13 +56,23 @@ describe('RabbitMQ stopped and restarted under a running worker', () => {
     await rabbit.start();
     await eventually(async () => (await ready()) === 200, 60_000);
 
-    const after = await gatewayDouble(['order'], {
-      amqpUrl: rabbit.url,
-      mongoUrl: before.mongoUrl,
-      dbName: before.dbName,
-    });
-    doubles.push(after);
+    const after = await freshDouble();
     const id = await after.submit('order', order);
     expect((await after.waitFor(id, 'completed', 30_000)).result).toMatchObject({ status: 'confirmed' });
+  });
+
+  it('lets a handler in flight during the outage finish: progress it cannot publish is no failure', async () => {
+    await eventually(async () => (await ready()) === 200, 60_000);
+    const d = await freshDouble();
+    const id = await d.submit('order', { ...order, orderId: 'PO-OUT', simulate: { delayMs: 4000 } });
+    await eventually(async () => (await d.process(id))?.progress?.percent === 10);
+    // The handler reports 40 % and 80 % while the broker is away.
+    await rabbit.stop();
+    await rabbit.start();
+    const doc = await d.waitFor(id, 'completed', 90_000);
+    expect(doc.result).toMatchObject({ orderId: 'PO-OUT', status: 'confirmed' });
+    const statuses = (await d.events(id)).map((e) => e.status);
+    expect(statuses.filter((s) => s === 'completed')).toHaveLength(1);
+    expect(statuses).not.toContain('failed');
   });
 });

@@ -335,7 +335,12 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
             return;
           }
           doc = next;
-          await recordAndPublish(deps, doc, deps.actor, trace);
+          await recordAndPublish(deps, doc, deps.actor, trace).catch((err: unknown) => {
+            if (isStoreFailure(err)) throw err;
+            // Progress is advisory and already recorded in MongoDB: a broker outage must not fail
+            // the handler. The next state event (at the latest the final one) carries newer data.
+            log.warn({ err: String(err), version: doc.version }, 'progress event not published; continuing');
+          });
           // A cancel that reached this worker before the handler was registered is seen here.
           if (next.cancelRequested) controller.abort(new RuntimeAbort('cancelled'));
         });
