@@ -104,6 +104,31 @@ describe('gateway process API', () => {
     );
   });
 
+  it('names the same process when a key is resent after its record was released (publish confirm lost)', async () => {
+    const key = randomUUID();
+    const payload = { processType: 'order', data: { sku: 'L', quantity: 1 } };
+    const first = await submit(url, token, payload, { 'idempotency-key': key });
+    expect(first.status).toBe(202);
+    const { processId } = (await first.json()) as { processId: string };
+    // What a 503 after an ambiguous publish leaves behind: no idempotency record, the message maybe queued.
+    const { redis, keys } = bed.gw.gateway.context;
+    await redis.del(keys.idempotency('alpha', key));
+    const resent = await submit(url, token, payload, { 'idempotency-key': key });
+    expect(resent.status).toBe(202);
+    expect(((await resent.json()) as { processId: string }).processId).toBe(processId);
+    // The server receives one process twice (a redelivery it deduplicates), never two processes.
+    await eventually(
+      () => bed.server.requests.filter((r) => r.event.data.idempotencyKey === key).length === 2,
+    );
+    expect(
+      new Set(
+        bed.server.requests
+          .filter((r) => r.event.data.idempotencyKey === key)
+          .map((r) => r.event.data.processId),
+      ),
+    ).toEqual(new Set([processId]));
+  });
+
   it('falls back to the server when Redis has no state, and supports ETag / If-None-Match', async () => {
     const id = randomUUID();
     const now = new Date().toISOString();

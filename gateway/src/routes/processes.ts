@@ -23,6 +23,7 @@ import type { Principal } from '../auth/principal.js';
 import type { GatewayContext } from '../http/context.js';
 import { GatewayError } from '../http/errors.js';
 import { payloadHash } from '../idempotency/idempotency-store.js';
+import { processIdFor } from '../idempotency/process-id.js';
 import { redactSensitive } from '../observability/logger.js';
 import { etagMatches, etagOf, statusUrl, toView } from './process-view.js';
 
@@ -256,7 +257,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
       }
 
       const now = new Date(ctx.now());
-      const processId = randomUUID();
+      const processId = processIdFor(principal.tenant.id, idemKey);
       request.auditInfo.processId = processId;
       const message: ProcessRequestedData = {
         processId,
