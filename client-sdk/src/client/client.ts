@@ -89,6 +89,7 @@ export function createClient(options: ClientOptions) {
   const store = openStore(options.databasePath);
   const closing = new AbortController();
   const events = new EventEmitter<ClientEvents>();
+  const progressWatchers = new Map<string, Set<(view: ProcessView) => void>>();
   const longPollSeconds = options.longPollSeconds ?? 30;
   const tokens = createTokenProvider({
     baseUrl: options.baseUrl,
@@ -355,6 +356,7 @@ export function createClient(options: ClientOptions) {
         onView(view) {
           store.updateTracked(view, false);
           events.emit('progress', view);
+          for (const watch of progressWatchers.get(view.processId) ?? []) watch(view);
         },
         onWarning(event) {
           store.markWarned(event.processId);
@@ -437,10 +439,12 @@ export function createClient(options: ClientOptions) {
     const stored = store.result(processId);
     if (stored) view = stored.view;
     else {
-      const onProgress = (v: ProcessView) => {
-        if (v.processId === processId) opts.onProgress?.(v);
-      };
-      events.on('progress', onProgress);
+      // Per-process watchers rather than one more listener on the public emitter: hundreds of
+      // concurrent pollUntilDone calls are normal and must not trip its leak warning.
+      const onProgress = (v: ProcessView) => opts.onProgress?.(v);
+      const watchers = progressWatchers.get(processId) ?? new Set();
+      watchers.add(onProgress);
+      progressWatchers.set(processId, watchers);
       try {
         const polling = track(tracked);
         view = await (opts.signal
@@ -453,7 +457,8 @@ export function createClient(options: ClientOptions) {
             ])
           : polling);
       } finally {
-        events.off('progress', onProgress);
+        watchers.delete(onProgress);
+        if (watchers.size === 0) progressWatchers.delete(processId);
       }
     }
     if (view.status === 'completed') return view;
