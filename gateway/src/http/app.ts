@@ -50,6 +50,9 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
       return isValidCorrelationId(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    // A URL fastify cannot decode (e.g. `%ZZ`) gets the same problem+json as every other error.
+    frameworkErrors: (_error, request, reply) =>
+      sendProblem(ctx, request, reply, new GatewayError('INVALID_REQUEST', 'The request URL is malformed')),
     // X-Forwarded-For is believed only from in-cluster hops (load balancer, ingress), so a client
     // cannot put another address into the audit trail.
     trustProxy: ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],

@@ -129,6 +129,15 @@ describe('gateway process API', () => {
     ).toEqual(new Set([processId]));
   });
 
+  it('answers a URL that cannot be decoded with problem+json, not a bare framework error', async () => {
+    const res = await fetch(`${url}/api/stargate/processes/%ZZ`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(await res.json()).toMatchObject({ error: 'INVALID_REQUEST', status: 400 });
+  });
+
   it('falls back to the server when Redis has no state, and supports ETag / If-None-Match', async () => {
     const id = randomUUID();
     const now = new Date().toISOString();
