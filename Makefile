@@ -56,6 +56,9 @@ test: deps services ## lint, format check, typecheck and every test, against the
 unit: deps ## only the tests that need no services
 	npx vitest run contracts client-sdk/src/polling
 
+e2e: deps services build ## only the whole-system suite (processes, faults, hostile input)
+	npx vitest run e2e/src/system e2e/src/hostile e2e/src/dev
+
 dev: deps build ## run StarGate on this machine
 	tools/services.sh up redis rabbitmq ferretdb
 	node e2e/dist/dev/main.js
