@@ -13,7 +13,7 @@ $(foreach v,$(shell tools/services.sh env | sed 's/^export //'),$(eval export $(
         test unit e2e dev bench fuzz charts charts-sync e2e-kind clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 # `npm install` rather than `npm ci`: the lock file records only this platform's optional
 # binaries (Biome), which `npm ci` refuses as out of sync; install still honours the lock.
