@@ -86,15 +86,12 @@ it('RabbitMQ down: submissions refused with 503 + Retry-After, reads still serve
   expect(report.byStatus, report.failedDetails.join('; ')).toEqual({ completed: 30 + probes.size });
 }, 400_000);
 
-// KNOWN BUGS, skipped in `make test` until fixed (run with STARGATE_E2E_KNOWN_BUGS=1):
-// 1. server: a handler's ctx.progress() while RabbitMQ is down throws ("RabbitMQ is not
-//    connected" / "channel closed"); the runtime records it as HANDLER_ERROR (not retryable),
-//    so every process in flight at the restart ends `failed` for good (about 20 of 150 here).
-// 2. gateway: when a publish confirm is lost with the connection but the broker kept the
-//    message, the gateway answers 503 and releases the idempotency key; the resend with the same
-//    key gets a new processId, which the server fails as DUPLICATE_IDEMPOTENCY_KEY while the
-//    first, unannounced process completes (ledger: "missing" + "unexpected"; intermittent).
-it.skipIf(!process.env.STARGATE_E2E_KNOWN_BUGS)(
+// Runs in `make e2e` (STARGATE_E2E_RABBIT_UNDER_LOAD=1), not in `make test`. It found two bugs,
+// both fixed (a handler's progress during a broker outage failed the process; a resend after a
+// lost publish confirm created a second process). After the fixes it passed 9 of 10 runs; one
+// run reported a ledger difference that was not captured and could not be reproduced, so it
+// stays out of the gate CI runs until that is understood.
+it.skipIf(!process.env.STARGATE_E2E_RABBIT_UNDER_LOAD)(
   'RabbitMQ restarts under load: no process lost or duplicated',
   async () => {
     const token = cachedToken(() => stack.token('acme'));
