@@ -208,3 +208,146 @@ export async function privateService(kind: 'redis' | 'rabbitmq' | 'ferretdb'): P
     },
   };
 }
+
+export interface RedisTopologyInstance {
+  /** `host:port` of every node (cluster) or every sentinel (sentinel). */
+  nodes: { host: string; port: number }[];
+  /** Sentinel only: the monitored master's name. */
+  masterName?: string;
+  close(): Promise<void>;
+}
+
+async function spawnRedis(args: string[]): Promise<import('node:child_process').ChildProcess> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn('redis-server', args, { stdio: 'ignore' });
+  child.once('error', () => undefined);
+  return child;
+}
+
+async function redisPing(port: number): Promise<boolean> {
+  try {
+    const { stdout } = await run('redis-cli', ['-p', String(port), 'ping'], { timeout: 2000 });
+    return stdout.trim() === 'PONG';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A private three-master Redis Cluster on loopback (the Debian redis-server in cluster mode),
+ * for tests of the gateway against the topology production may use.
+ */
+export async function privateRedisCluster(): Promise<RedisTopologyInstance> {
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(`${tmpdir()}/stargate-redis-cluster-`);
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const children = await Promise.all(
+    ports.map((port) =>
+      spawnRedis([
+        '--bind',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--dir',
+        dir,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        `nodes-${port}.conf`,
+      ]),
+    ),
+  );
+  const close = async () => {
+    for (const c of children) c.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const port of ports) await eventually(() => redisPing(port), 20_000, 100);
+    await run(
+      'redis-cli',
+      [
+        '--cluster',
+        'create',
+        ...ports.map((p) => `127.0.0.1:${p}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ],
+      { timeout: 60_000 },
+    );
+    await eventually(
+      async () => {
+        const { stdout } = await run('redis-cli', ['-p', String(ports[0]), 'cluster', 'info']);
+        return stdout.includes('cluster_state:ok');
+      },
+      30_000,
+      100,
+    );
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { nodes: ports.map((port) => ({ host: '127.0.0.1', port })), close };
+}
+
+/** A private Redis master watched by one Sentinel (redis-server in sentinel mode) on loopback. */
+export async function privateRedisSentinel(): Promise<RedisTopologyInstance> {
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(`${tmpdir()}/stargate-redis-sentinel-`);
+  const [masterPort, sentinelPort] = [await freePort(), await freePort()];
+  const masterName = 'stargate';
+  const master = await spawnRedis([
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(masterPort),
+    '--dir',
+    dir,
+    '--save',
+    '',
+  ]);
+  await writeFile(
+    `${dir}/sentinel.conf`,
+    [
+      'bind 127.0.0.1',
+      `port ${sentinelPort}`,
+      `dir ${dir}`,
+      `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} 1`,
+      `sentinel down-after-milliseconds ${masterName} 5000`,
+      '',
+    ].join('\n'),
+  );
+  const sentinel = await spawnRedis([`${dir}/sentinel.conf`, '--sentinel']);
+  const close = async () => {
+    sentinel.kill('SIGKILL');
+    master.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await eventually(() => redisPing(masterPort), 20_000, 100);
+    await eventually(
+      async () => {
+        const { stdout } = await run('redis-cli', [
+          '-p',
+          String(sentinelPort),
+          'sentinel',
+          'get-master-addr-by-name',
+          masterName,
+        ]);
+        return stdout.includes(String(masterPort));
+      },
+      20_000,
+      100,
+    );
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { nodes: [{ host: '127.0.0.1', port: sentinelPort }], masterName, close };
+}
