@@ -1,4 +1,5 @@
 import {
+  canTransition,
   isTerminal,
   type ProcessError,
   type ProcessRequestedData,
@@ -126,6 +127,9 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
     set: Partial<ProcessDoc>,
     unset: (keyof ProcessDoc)[] = [],
   ): Promise<ProcessDoc | null> {
+    // A terminal state is final (only a retry may reopen a failure): when another delivery of
+    // the same process finished it first, this late outcome is dropped and the recorded one wins.
+    if (isTerminal(doc.status) && !canTransition(doc.status, status)) return null;
     const terminal = isTerminal(status);
     return store.update(
       doc.processId,
