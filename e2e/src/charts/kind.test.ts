@@ -33,6 +33,8 @@ async function tenantCredentials(tenant: string): Promise<{ clientId: string; cl
   return { clientId: decode('client-id'), clientSecret: decode('client-secret') };
 }
 
+// Skipped unless e2e/kind/run.sh installed StarGate on a kind cluster: that needs Docker, which
+// `make test` machines do not have; the chart itself is tested here by the other chart tests.
 describe.skipIf(!gatewayUrl)('StarGate installed by the chart on kind', () => {
   let dir: string;
   const clients: StarGateClient[] = [];
