@@ -83,6 +83,8 @@ rabbit_env() {
   export RABBITMQ_ENABLED_PLUGINS_FILE=$DATA/rabbitmq/enabled_plugins
   export RABBITMQ_PID_FILE=$DATA/rabbitmq/beam.pid
   export ERL_EPMD_ADDRESS=127.0.0.1
+  # The Erlang VM writes its crash dump to the working directory unless told otherwise.
+  export ERL_CRASH_DUMP=$DATA/rabbitmq/log/erl_crash.dump
   export HOME=${HOME:-/root}
 }
 rabbit_ready() { curl -fsS -u guest:guest "http://127.0.0.1:$RABBIT_MGMT_PORT/api/overview" >/dev/null; }
