@@ -60,7 +60,7 @@ e2e: deps services build ## only the whole-system suite (processes, faults, host
 	STARGATE_E2E_RABBIT_UNDER_LOAD=1 npx vitest run e2e/src/system e2e/src/hostile e2e/src/dev
 
 dev: deps build ## run StarGate on this machine
-	tools/services.sh up redis rabbitmq ferretdb
+	tools/services.sh up redis rabbitmq mongo
 	node e2e/dist/dev/main.js
 
 bench: deps services build ## benchmarks: print numbers, write bench/results.json

@@ -12,7 +12,7 @@ let ferret: PrivateService;
 let stack: Stack;
 
 beforeAll(async () => {
-  ferret = await privateService('ferretdb');
+  ferret = await privateService('mongo');
   stack = await startStack({
     ...(await exampleConfig({ raiseLimits: true })),
     gateways: 1,
