@@ -65,6 +65,7 @@ dev: deps build ## run StarGate on this machine
 
 bench: deps services build ## benchmarks: print numbers, write bench/results.json
 	node e2e/dist/bench/run.js
+	node e2e/dist/bench/private-side.js
 
 fuzz: deps services build ## a longer property-based fuzz run against the gateway
 	STARGATE_FUZZ_RUNS=2000 npx vitest run e2e/src/hostile
