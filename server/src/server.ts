@@ -141,7 +141,13 @@ export function createServer(deps: ServerDeps): StargateServer {
     const pub = await m.createConfirmChannel();
     await declareTopology(
       pub,
-      deps.types.map((t) => t.name),
+      deps.types.map((t) => ({ name: t.name, queue: t.queue })),
+      () => m.createChannel(),
+      (queue, err) =>
+        logger.warn(
+          { queue, err: err.message },
+          'work queue exists with other arguments (an older version declared it); using it as it is — delete it while it is empty to apply the new ones',
+        ),
     );
     pubChannel = pub;
     lagChannel = await m.createChannel();

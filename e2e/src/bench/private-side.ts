@@ -37,6 +37,8 @@ const BURST = Number(process.env.STARGATE_BENCH_BURST ?? 3000);
 const RATE = Number(process.env.STARGATE_BENCH_RATE ?? 300);
 const PACED_SECONDS = Number(process.env.STARGATE_BENCH_PACED_SECONDS ?? 10);
 const LATENCY_COUNT = Number(process.env.STARGATE_BENCH_LATENCY_COUNT ?? 100);
+/** Handlers of `order` one worker runs at once (its RabbitMQ prefetch); the example config has 8. */
+const ORDER_CONCURRENCY = Number(process.env.STARGATE_BENCH_ORDER_CONCURRENCY ?? 64);
 
 const log = (msg: string) => process.stderr.write(`bench private side: ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -176,6 +178,7 @@ async function roundTrips(count: number) {
   });
   await client.connect();
   const db = client.db(mongo.dbName);
+  const reader = new MongoClient(mongo.url);
   const server = createServer({
     amqpUrl: vhost.url,
     db,
@@ -189,8 +192,8 @@ async function roundTrips(count: number) {
     const ch = await conn.createConfirmChannel();
     const ids = Array.from({ length: count }, () => randomUUID());
     await Promise.all(ids.map((id, i) => publish(ch, id, i)));
-    while ((await completed(db, ids)) < count) await sleep(50);
-    // The completion checks above are this bench's own reads on another client.
+    // Watched on another client, so that only the worker's commands are counted.
+    while ((await completed(reader.db(mongo.dbName), ids)) < count) await sleep(50);
     const total = Object.values(byName).reduce((a, b) => a + b, 0);
     return { processes: count, commandsPerProcess: round(total / count), byCommand: byName };
   } finally {
@@ -198,6 +201,7 @@ async function roundTrips(count: number) {
     await conn.close();
     await db.dropDatabase();
     await client.close();
+    await reader.close();
     await vhost.close();
   }
 }
@@ -207,6 +211,7 @@ log(`load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
 const rt = await roundTrips(200);
 log(`store commands per process: ${rt.commandsPerProcess} ${JSON.stringify(rt.byCommand)}`);
 const cfg = await exampleConfig({ raiseLimits: true });
+for (const t of cfg.serverConfig.processTypes) if (t.name === 'order') t.concurrency = ORDER_CONCURRENCY;
 const stack = await startStack({ ...cfg, gateways: 1, workers: WORKERS });
 const reader = new MongoClient(stack.mongo.url);
 const amqp = await connect(stack.amqpUrl);
@@ -228,6 +233,7 @@ try {
     loadAverageAfter: loadavg(),
     storeRoundTrips: rt,
     latencyIdle: lat,
+    orderConcurrencyPerWorker: ORDER_CONCURRENCY,
     burst: b,
     paced: p,
   };

@@ -8,6 +8,7 @@ export interface ServerMetrics {
   retries: Counter<'type'>;
   deadLettered: Counter<'type'>;
   queueLag: Gauge<'type'>;
+  queueWait: Histogram<'type'>;
   errors: Counter<'component'>;
 }
 
@@ -54,6 +55,13 @@ export function createMetrics(
           if (depth !== undefined) this.set({ type }, depth);
         }
       },
+    }),
+    queueWait: new Histogram({
+      name: 'server_queue_wait_seconds',
+      help: 'Age of a request when a worker picks it up (submitted at the gateway → first delivery here): how far behind the workers are.',
+      labelNames: ['type'],
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800],
+      registers: [registry],
     }),
     errors: new Counter({
       name: 'server_errors_total',
