@@ -26,7 +26,7 @@ import {
 import { createServer, resolveProcessTypes } from '@stargate/server';
 import { createVhost, mongoDatabase } from '@stargate/testkit';
 import { type ConfirmChannel, connect } from 'amqplib';
-import { type Db, MongoClient } from 'mongodb';
+import { MongoClient } from 'mongodb';
 import pino from 'pino';
 import { REPO_ROOT, type Stack, startStack } from '../support/stack.js';
 import { exampleConfig, orderData } from '../support/system.js';
@@ -76,17 +76,40 @@ function publish(ch: ConfirmChannel, processId: string, i: number): Promise<void
   );
 }
 
-async function completed(db: Db, ids: readonly string[]): Promise<number> {
-  return db.collection('processes').countDocuments({ processId: { $in: [...ids] }, status: 'completed' });
+/**
+ * Processes seen completed, from the state events (not by querying the store, which would
+ * load the store under measurement).
+ */
+async function completions(amqpUrl: string) {
+  const conn = await connect(amqpUrl);
+  const ch = await conn.createChannel();
+  await ch.assertExchange(EXCHANGES.events, 'topic', { durable: true });
+  const q = await ch.assertQueue('', { exclusive: true });
+  await ch.bindQueue(q.queue, EXCHANGES.events, '*.order.completed');
+  const done = new Set<string>();
+  await ch.consume(
+    q.queue,
+    (msg) => {
+      if (msg)
+        done.add((JSON.parse(msg.content.toString()) as { data: { processId: string } }).data.processId);
+    },
+    { noAck: true },
+  );
+  return {
+    count: (ids: readonly string[]) => ids.reduce((n, id) => n + (done.has(id) ? 1 : 0), 0),
+    close: () => conn.close(),
+  };
 }
 
+type Completions = Awaited<ReturnType<typeof completions>>;
+
 /** Publishes `count` requests at once; the time until all are completed. */
-async function burst(stack: Stack, db: Db, ch: ConfirmChannel, count: number) {
+async function burst(stack: Stack, seen: Completions, ch: ConfirmChannel, count: number) {
   const ids = Array.from({ length: count }, () => randomUUID());
   const started = performance.now();
   await Promise.all(ids.map((id, i) => publish(ch, id, i)));
   const published = performance.now();
-  while ((await completed(db, ids)) < count) {
+  while (seen.count(ids) < count) {
     if (performance.now() - started > 600_000) throw new Error('burst not completed within 10 minutes');
     await sleep(100);
   }
@@ -101,7 +124,7 @@ async function burst(stack: Stack, db: Db, ch: ConfirmChannel, count: number) {
 }
 
 /** Publishes at `rate` per second for `seconds`; the queue depth on the way and the drain time after. */
-async function paced(db: Db, ch: ConfirmChannel, rate: number, seconds: number) {
+async function paced(seen: Completions, ch: ConfirmChannel, rate: number, seconds: number) {
   const ids: string[] = [];
   const depth = async () => (await ch.checkQueue(processQueue('order'))).messageCount;
   let maxDepth = 0;
@@ -118,7 +141,7 @@ async function paced(db: Db, ch: ConfirmChannel, rate: number, seconds: number) 
   }
   const lastPublish = performance.now();
   const offeredRate = total / ((lastPublish - started) / 1000);
-  while ((await completed(db, ids)) < total) {
+  while (seen.count(ids) < total) {
     if (performance.now() - lastPublish > 600_000)
       throw new Error('paced run not completed within 10 minutes');
     await sleep(100);
@@ -178,7 +201,7 @@ async function roundTrips(count: number) {
   });
   await client.connect();
   const db = client.db(mongo.dbName);
-  const reader = new MongoClient(mongo.url);
+  const seen = await completions(vhost.url);
   const server = createServer({
     amqpUrl: vhost.url,
     db,
@@ -192,16 +215,16 @@ async function roundTrips(count: number) {
     const ch = await conn.createConfirmChannel();
     const ids = Array.from({ length: count }, () => randomUUID());
     await Promise.all(ids.map((id, i) => publish(ch, id, i)));
-    // Watched on another client, so that only the worker's commands are counted.
-    while ((await completed(reader.db(mongo.dbName), ids)) < count) await sleep(50);
+    // Watched through the state events, so that only the worker's commands are counted.
+    while (seen.count(ids) < count) await sleep(50);
     const total = Object.values(byName).reduce((a, b) => a + b, 0);
-    return { processes: count, commandsPerProcess: round(total / count), byCommand: byName };
+    return { processes: count, commandsPerProcess: round(total / count), byCommand: { ...byName } };
   } finally {
     await server.close();
     await conn.close();
     await db.dropDatabase();
     await client.close();
-    await reader.close();
+    await seen.close();
     await vhost.close();
   }
 }
@@ -213,17 +236,16 @@ log(`store commands per process: ${rt.commandsPerProcess} ${JSON.stringify(rt.by
 const cfg = await exampleConfig({ raiseLimits: true });
 for (const t of cfg.serverConfig.processTypes) if (t.name === 'order') t.concurrency = ORDER_CONCURRENCY;
 const stack = await startStack({ ...cfg, gateways: 1, workers: WORKERS });
-const reader = new MongoClient(stack.mongo.url);
+const seen = await completions(stack.amqpUrl);
 const amqp = await connect(stack.amqpUrl);
 let results: Record<string, unknown> = {};
 try {
-  const db = reader.db(stack.mongo.dbName);
   const ch = await amqp.createConfirmChannel();
   const lat = await latency(stack, LATENCY_COUNT);
   log(`submit → SDK sees completed (idle, long-poll): p50 ${lat.p50ms} ms, p99 ${lat.p99ms} ms`);
-  const b = await burst(stack, db, ch, BURST);
+  const b = await burst(stack, seen, ch, BURST);
   log(`burst of ${b.processes}: ${b.completedPerSecond} completed/s with ${b.workers} workers`);
-  const p = await paced(db, ch, RATE, PACED_SECONDS);
+  const p = await paced(seen, ch, RATE, PACED_SECONDS);
   log(
     `paced ${p.offeredPerSecond}/s for ${p.seconds} s: queue max ${p.maxQueueDepth}, drained ${p.drainSecondsAfterLastPublish} s after the last publish`,
   );
@@ -239,7 +261,7 @@ try {
   };
 } finally {
   await amqp.close().catch(() => undefined);
-  await reader.close();
+  await seen.close();
   await stack.close();
 }
 console.table({

@@ -13,7 +13,7 @@ export interface RetentionJob {
 }
 
 /**
- * A periodic job instead of TTL indexes, which FerretDB v1 does not guarantee. Processes
+ * A periodic job instead of TTL indexes, which no development store expires. Processes
  * finished (completedAt) before now − retention go, with their history; the audit log stays.
  */
 export function createRetentionJob(options: {

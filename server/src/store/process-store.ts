@@ -187,6 +187,9 @@ export function createProcessStore(db: Db, cipher: FieldCipher): ProcessStore {
     processes,
     async ensureIndexes() {
       await processes.createIndex({ processId: 1 }, { unique: true, name: 'processId_unique' });
+      // The version guard's exact key. Redundant on MongoDB (processId alone is unique), but
+      // mongo-java-server uses an index only for an exact key match, and otherwise scans.
+      await processes.createIndex({ processId: 1, version: 1 }, { unique: true, name: 'processId_version' });
       await processes.createIndex({ idemKey: 1 }, { unique: true, name: 'idemKey_unique' });
       await processes.createIndex({ tenantId: 1, createdAt: -1 }, { name: 'tenant_created' });
       await processes.createIndex({ completedAt: 1 }, { name: 'completed' });
@@ -214,9 +217,11 @@ export function createProcessStore(db: Db, cipher: FieldCipher): ProcessStore {
       );
     },
     getForTenant(tenantId, processId) {
-      return traced(COLLECTIONS.processes, 'find', () =>
-        processes.findOne({ processId, tenantId }, { projection: state }),
-      );
+      // By processId alone (the exact key of a unique index), then the tenant checked here.
+      return traced(COLLECTIONS.processes, 'find', async () => {
+        const doc = await processes.findOne({ processId }, { projection: state });
+        return doc?.tenantId === tenantId ? doc : null;
+      });
     },
     update(processId, expectedVersion, set, event, unset = []) {
       return traced(COLLECTIONS.processes, 'findAndModify', () =>
@@ -288,7 +293,7 @@ export function createProcessStore(db: Db, cipher: FieldCipher): ProcessStore {
       $push: { history: entryOf(next, event) },
     };
     if (unset.length > 0) change.$unset = Object.fromEntries(unset.map((k) => [k, '']));
-    // No projection here: FerretDB v1 does not implement findAndModify's `fields`.
+    // The history comes back too (a findAndModify projection is not in the conformance suite); it is dropped here.
     const doc = await processes.findOneAndUpdate({ processId, version: expectedVersion }, change, {
       returnDocument: 'after',
     });
