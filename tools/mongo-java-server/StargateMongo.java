@@ -13,7 +13,8 @@ import java.util.concurrent.CountDownLatch;
  *   java -cp 'lib/*:.' StargateMongo PORT FILE   H2 file backend (survives a restart; saved about once a second)
  *   java -cp 'lib/*:.' StargateMongo PORT -      memory backend (nothing survives a restart)
  *
- * SIGTERM stops listening and closes the backend, which saves the H2 file completely.
+ * SIGTERM closes every client connection at once (an outage starts when `down` is asked for, as
+ * with a real server), then closes the backend, which saves the H2 file completely.
  */
 public final class StargateMongo {
     private enum Mongo44 implements MongoVersion {
@@ -43,7 +44,7 @@ public final class StargateMongo {
         System.out.println("stargate-mongo listening on 127.0.0.1:" + port + " (" + backend + ")");
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.shutdown();
+            server.shutdownNow();
             stopped.countDown();
         }));
         stopped.await();
