@@ -22,7 +22,8 @@ AMQP_PORT=${STARGATE_AMQP_PORT:-5679}
 RABBIT_MGMT_PORT=${STARGATE_RABBIT_MGMT_PORT:-15679}
 RABBIT_DIST_PORT=$((AMQP_PORT + 20000))
 MONGO_PORT=${STARGATE_MONGO_PORT:-27037}
-MONGO_BACKEND=${STARGATE_MONGO_BACKEND:-h2}
+# memory (default: fastest; nothing survives a restart) or h2 (a file, saved about once a second and on SIGTERM)
+MONGO_BACKEND=${STARGATE_MONGO_BACKEND:-memory}
 FERRETDB_PORT=${STARGATE_FERRETDB_PORT:-27027}
 ETCD_PORT=${STARGATE_ETCD_PORT:-2389}
 KUBE_PORT=${STARGATE_KUBE_PORT:-6449}
@@ -167,7 +168,7 @@ ferretdb_down() { running ferretdb && kill "$(cat "$DATA/ferretdb.pid")" 2>/dev/
 
 # ---------------------------------------------------------------- mongo (mongo-java-server)
 # The development store (see docs/development.md, "The development store"): mongo-java-server
-# from Maven Central with its H2 file backend, started by tools/mongo-java-server/StargateMongo.java.
+# from Maven Central (memory or H2 file backend), started by tools/mongo-java-server/StargateMongo.java.
 mongo_dir() { echo "$CACHE/mongo-java-server-$MONGO_JAVA_SERVER_VERSION-$(cksum <"$ROOT/tools/mongo-java-server/StargateMongo.java" | cut -d' ' -f1)"; }
 mongo_build() {
   local dir; dir=$(mongo_dir)
@@ -189,7 +190,7 @@ mongo_up() {
     local dir store="$DATA/mongo/stargate.mv.db"; dir=$(mongo_dir)
     [ "$MONGO_BACKEND" = memory ] && store=-
     # Its own session, so that `down` ends the JVM (which saves the H2 file on SIGTERM).
-    setsid nohup java -Xmx512m -XX:+UseSerialGC -cp "$dir/lib/*:$dir/classes" StargateMongo "$MONGO_PORT" "$store" \
+    setsid nohup java -Xmx1g -XX:+UseSerialGC -cp "$dir/lib/*:$dir/classes" StargateMongo "$MONGO_PORT" "$store" \
       >"$DATA/mongo.log" 2>&1 &
     echo $! >"$DATA/mongo.pid"
   fi

@@ -187,6 +187,8 @@ export async function privateService(
   } else if (kind === 'mongo' || kind === 'ferretdb') {
     const port = await freePort();
     env[kind === 'mongo' ? 'STARGATE_MONGO_PORT' : 'STARGATE_FERRETDB_PORT'] = String(port);
+    // Stopped and started again by the failure tests: the store must keep its data (H2 file).
+    if (kind === 'mongo') env.STARGATE_MONGO_BACKEND = 'h2';
     url = `mongodb://127.0.0.1:${port}`;
   } else {
     // The Erlang distribution port is AMQP + 20000; keep both in range.
