@@ -102,6 +102,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
         type: 'array',
         items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
       },
+      errorCount: { type: 'integer' },
     },
   });
 
@@ -190,16 +191,11 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           `The body exceeds ${type.maxPayloadBytes} bytes for ${type.name}`,
         );
       }
-      const validate = config.validateRequest.get(type.name)!;
-      if (!validate(body.data)) {
+      const checked = config.validateRequest.get(type.name)!(body.data, request.bodySize ?? 0);
+      if (!checked.ok) {
         throw new GatewayError('INVALID_REQUEST', `data does not match the ${type.name} request schema`, {
-          errors: (validate.errors ?? []).map((e) => ({
-            path: `/data${e.instancePath}`,
-            message:
-              e.keyword === 'required' && typeof e.params.missingProperty === 'string'
-                ? `must have property ${e.params.missingProperty}`
-                : (e.message ?? 'is invalid'),
-          })),
+          errors: checked.errors,
+          ...(checked.errorCount !== undefined ? { errorCount: checked.errorCount } : {}),
         });
       }
       const headerKey = request.headers[HTTP_HEADERS.idempotencyKey];
