@@ -9,6 +9,7 @@
  *   before the body is read (issue 16, High 2).
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../support/stack.js';
 import { exampleConfig, orderData } from '../support/system.js';
@@ -106,5 +107,54 @@ describe('anonymous 10 MiB bodies (High 2)', () => {
     // the connection after answering, before the rest of the body was sent.
     expect([0, status]).toContain(res.status);
     expect(after - before).toBeLessThan(8);
+  });
+});
+
+describe('a tenant’s body is bounded by its largest process type before it is parsed (High 2)', () => {
+  it('a chunked 5 MiB body (no Content-Length) is cut off with 413', async () => {
+    const before = await rssMiB();
+    const status = await new Promise<number>((resolve, reject) => {
+      const u = new URL(url);
+      const req = httpRequest(
+        {
+          host: u.hostname,
+          port: u.port,
+          method: 'POST',
+          path: '/api/stargate/processes',
+          agent: false,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        err.code === 'ECONNRESET' || err.code === 'EPIPE' ? resolve(0) : reject(err),
+      );
+      req.write('{"processType":"order","data":"');
+      const chunk = Buffer.alloc(64 * 1024, 'a');
+      let sent = 0;
+      const pump = () => {
+        while (sent < 5 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+        req.end('"}');
+      };
+      pump();
+    });
+    const after = await peakRssMiB();
+    console.info(
+      `[memory] chunked 5 MiB from a tenant: ${status}, peak RSS ${before.toFixed(0)} → ${after.toFixed(0)} MiB`,
+    );
+    expect([0, 413]).toContain(status);
+    expect(after - before).toBeLessThan(8);
+  });
+
+  it('a declared 3 MiB body is refused from its Content-Length (the largest of acme’s types allows 1 MiB)', async () => {
+    const res = await submitRaw(Buffer.alloc(3 * 1024 * 1024, ' '));
+    expect([0, 413]).toContain(res.status);
+    if (res.status) expect(JSON.parse(res.body)).toMatchObject({ error: 'PAYLOAD_TOO_LARGE' });
   });
 });

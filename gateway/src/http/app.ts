@@ -9,12 +9,10 @@ import { registerOAuthRoutes } from '../routes/oauth.js';
 import { registerProcessTypeRoutes } from '../routes/process-types.js';
 import { registerProcessRoutes } from '../routes/processes.js';
 import { API_PREFIX, type GatewayContext } from './context.js';
+import { DEFAULT_BODY_LIMIT } from './body-limit.js';
 import { GatewayError } from './errors.js';
 import { sendProblem, toGatewayError } from './problem-reply.js';
 import { stripIdentityHeaders, traceContext } from './request-context.js';
-
-/** Larger than any process type may allow (the config schema caps it at 10 MiB); types check their own. */
-const BODY_LIMIT = 10 * 1024 * 1024 + 64 * 1024;
 
 const OPERATIONAL = new Set([
   '/health/live',
@@ -43,7 +41,8 @@ function endServerSpan(request: FastifyRequest, status: number | undefined): voi
 export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
-    bodyLimit: BODY_LIMIT,
+    // Routes that take more (submit) say so and decide per caller before reading (body-limit.ts).
+    bodyLimit: DEFAULT_BODY_LIMIT,
     // The correlation id doubles as the request id, so every log line of a request carries it.
     genReqId: (req) => {
       const given = req.headers[HTTP_HEADERS.correlationId];

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createClientAuthenticator } from '../auth/client-authenticator.js';
+import { DEFAULT_BODY_LIMIT } from '../http/body-limit.js';
 import type { GatewayContext } from '../http/context.js';
 
 type OAuthErrorCode =
@@ -81,6 +82,8 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayCont
   app.post(
     '/oauth/token',
     {
+      // A form of a few fields: a large body is refused from its Content-Length, unread.
+      bodyLimit: DEFAULT_BODY_LIMIT,
       schema: {
         summary: 'OAuth 2 token endpoint: client_credentials and refresh_token grants',
         tags: ['oauth'],

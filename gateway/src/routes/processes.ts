@@ -21,6 +21,12 @@ import { EVENT_SOURCE } from '../audit/audit.js';
 import { authenticate, enforceRateLimit, requireScope } from '../auth/authenticate.js';
 import type { Principal } from '../auth/principal.js';
 import type { GatewayContext } from '../http/context.js';
+import {
+  COMMAND_BODY_LIMIT,
+  enforcePayloadLimit,
+  largestSubmitPayload,
+  SUBMIT_BODY_CEILING,
+} from '../http/body-limit.js';
 import { GatewayError } from '../http/errors.js';
 import { payloadHash } from '../idempotency/idempotency-store.js';
 import { processIdFor } from '../idempotency/process-id.js';
@@ -152,12 +158,18 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           '5xx': problemRef,
         },
       },
-      // Auth and the JSON check come before body validation: an anonymous caller learns nothing.
-      preValidation: async (request, reply) => {
+      bodyLimit: SUBMIT_BODY_CEILING,
+      // Auth and the JSON check come before the body is read: an anonymous caller costs no
+      // parsing, and a tenant may send no more than its largest process type allows.
+      onRequest: async (request) => {
         request.auditInfo = { action: 'submit' };
-        await authenticate(ctx, request);
+        const principal = await authenticate(ctx, request);
         if (!isJson(request))
           throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'The body must be application/json');
+        request.payloadLimit = largestSubmitPayload(ctx.config.current(), principal);
+      },
+      preParsing: enforcePayloadLimit,
+      preValidation: async (request, reply) => {
         // One charge per request: the tenant's budget, plus the type's when it has its own.
         const wanted = (request.body as { processType?: unknown } | undefined)?.processType;
         const principal = request.principal!;
@@ -560,7 +572,9 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           params: idParams,
           response: { '4xx': problemRef, '5xx': problemRef },
         },
-        preValidation: async (request, reply) => {
+        bodyLimit: COMMAND_BODY_LIMIT,
+        // Before the body is read: an anonymous caller costs no parsing.
+        onRequest: async (request, reply) => {
           request.auditInfo = { action: name };
           await enforceRateLimit(ctx, await authenticate(ctx, request), reply);
         },
