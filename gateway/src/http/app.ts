@@ -11,6 +11,7 @@ import { registerProcessRoutes } from '../routes/processes.js';
 import { API_PREFIX, type GatewayContext } from './context.js';
 import { DEFAULT_BODY_LIMIT } from './body-limit.js';
 import { GatewayError } from './errors.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 import { sendProblem, toGatewayError } from './problem-reply.js';
 import { stripIdentityHeaders, traceContext } from './request-context.js';
 
@@ -66,6 +67,12 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
       const buf = body as Buffer;
       request.bodySize = buf.length;
       if (buf.length === 0) return done(new GatewayError('INVALID_REQUEST', 'The body is empty'), undefined);
+      if (nestsDeeperThan(buf, MAX_JSON_DEPTH)) {
+        return done(
+          new GatewayError('INVALID_REQUEST', `The body nests deeper than ${MAX_JSON_DEPTH} levels`),
+          undefined,
+        );
+      }
       try {
         done(null, JSON.parse(buf.toString('utf8')));
       } catch {

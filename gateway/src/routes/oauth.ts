@@ -312,13 +312,8 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayCont
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       token_endpoint_auth_signing_alg_values_supported: ['ES256'],
       response_types_supported: ['token'],
-      scopes_supported: [
-        ...new Set(
-          (ctx.config.current()?.config.processTypes ?? []).flatMap((pt) =>
-            ['submit', 'read', 'cancel'].map((op) => `process:${pt.name}:${op}`),
-          ),
-        ),
-      ],
+      // No scopes_supported: listing `process:<type>:<op>` would show every tenant's types to
+      // anyone. A client learns its own from the token response or GET /api/stargate/process-types.
     }),
   );
 }
