@@ -342,17 +342,18 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           .complete(principal.tenant.id, idemKey!, hash, { status: 202, headers, body: accepted })
           .catch((err: Error) => request.log.warn({ err: err.message }, 'idempotency record not stored'));
       }
-      // The payload only at debug, and never the fields its type marks sensitive.
-      request.log.debug(
-        {
-          event: 'process.accepted',
-          processId,
-          processType: type.name,
-          tenantId: principal.tenant.id,
-          data: redactSensitive(body.data, type.sensitiveFields),
-        },
-        'process accepted',
-      );
+      // The payload only at debug (copied and redacted only then), never the fields its type marks sensitive.
+      if (ctx.logger.isLevelEnabled('debug'))
+        request.log.debug(
+          {
+            event: 'process.accepted',
+            processId,
+            processType: type.name,
+            tenantId: principal.tenant.id,
+            data: redactSensitive(body.data, type.sensitiveFields),
+          },
+          'process accepted',
+        );
       return reply.code(202).headers(headers).send(accepted);
     },
   );
