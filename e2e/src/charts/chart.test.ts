@@ -356,6 +356,19 @@ describe('values', () => {
     }
   });
 
+  it('helm template without a cluster refuses to generate secrets, and says what to do instead', async () => {
+    const err = await renderError({ set: { 'generatedSecrets.allowWithoutCluster': false } });
+    expect(err).toContain('cannot generate a password');
+    expect(err).toContain('generatedSecrets.allowWithoutCluster=true');
+    expect(err).toContain('gateway.signingKeys.existingSecret');
+    // Production points at existing Secrets only: it renders anywhere.
+    const docs = await render({
+      valuesFile: 'values-production.yaml',
+      set: { 'generatedSecrets.allowWithoutCluster': false },
+    });
+    expect(docs.length).toBeGreaterThan(10);
+  });
+
   it('the quick start generates each store password once and uses it consistently', () => {
     const docs = docsOf('values.yaml');
     type Secret = Manifest & { stringData: Record<string, string> };
