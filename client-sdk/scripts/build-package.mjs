@@ -78,6 +78,9 @@ async function bundle(manifest) {
   };
   const build = await rolldown({
     input: { index: join(SDK_DIR, 'src/index.ts'), cli: join(SDK_DIR, 'src/cli.ts') },
+    // The bundle names its source modules in comments relative to this: the same bytes
+    // whichever folder the build is started from.
+    cwd: SDK_DIR,
     platform: 'node',
     tsconfig: join(SDK_DIR, 'tsconfig.build.json'),
     external,
@@ -149,12 +152,27 @@ export function extractorOptions(localBuild) {
 }
 
 /** Step 3: one self-contained dist/index.d.ts. */
-async function rollupDeclarations() {
+async function rollupDeclarations(manifest) {
   const { Extractor } = await import('@microsoft/api-extractor');
   const config = await extractorConfig({ report: false, rollup: true });
   const result = Extractor.invoke(config, extractorOptions(true));
   if (!result.succeeded)
     throw new Error(`API Extractor: ${result.errorCount} error(s), ${result.warningCount} warning(s)`);
+  // A customer's compiler must resolve every module the declarations name.
+  const dts = readFileSync(join(OUT_DIR, 'dist', 'index.d.ts'), 'utf8');
+  const named = [...dts.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1]);
+  const packageOf = (id) =>
+    id
+      .split('/')
+      .slice(0, id.startsWith('@') ? 2 : 1)
+      .join('/');
+  const unresolvable = named.filter(
+    (id) => !id.startsWith('node:') && !(packageOf(id) in manifest.dependencies),
+  );
+  if (unresolvable.length > 0)
+    throw new Error(
+      `dist/index.d.ts imports modules that are not dependencies: ${[...new Set(unresolvable)].join(', ')}`,
+    );
 }
 
 export async function buildPackage() {
@@ -168,7 +186,7 @@ export async function buildPackage() {
   const files = await bundle(manifest);
   log(`  ${files.join(', ')}`);
   log('declaration rollup (API Extractor)');
-  await rollupDeclarations();
+  await rollupDeclarations(manifest);
   writeFileSync(join(OUT_DIR, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   for (const doc of ['README.md', 'CHANGELOG.md']) copyFileSync(join(SDK_DIR, doc), join(OUT_DIR, doc));
   log(`package in ${relative(process.cwd(), OUT_DIR) || '.'}`);
@@ -180,9 +198,13 @@ export function pack(destination) {
   mkdirSync(destination, { recursive: true });
   const npm = process.env.npm_execpath;
   const args = ['pack', OUT_DIR, '--json', '--pack-destination', destination, '--ignore-scripts'];
+  // Not the workspace selection of an `npm run -w client-sdk` that started this script.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_config_workspace')),
+  );
   const out = npm
-    ? execFileSync(process.execPath, [npm, ...args], { encoding: 'utf8' })
-    : execFileSync('npm', args, { encoding: 'utf8' });
+    ? execFileSync(process.execPath, [npm, ...args], { encoding: 'utf8', env })
+    : execFileSync('npm', args, { encoding: 'utf8', env });
   const [report] = JSON.parse(out);
   return { ...report, path: join(destination, report.filename) };
 }
