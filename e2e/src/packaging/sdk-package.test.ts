@@ -101,7 +101,11 @@ describe('the SDK installed from its tarball', () => {
     await expect(readFile(join(project, 'node_modules/@stargate/contracts/package.json'))).rejects.toThrow();
   });
 
-  it("the customer's code type-checks (strict, nodenext, exactOptionalPropertyTypes, no skipLibCheck)", async () => {
+  it("the customer's code and the README's quick start type-check (strict, nodenext, no skipLibCheck)", async () => {
+    const readme = await readFile(join(project, 'node_modules/@stargate/client-sdk/README.md'), 'utf8');
+    const quickStart = /## Quick start\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(quickStart?.split('\n').filter(Boolean).length).toBeLessThanOrEqual(15);
+    await writeFile(join(project, 'src', 'readme-quick-start.ts'), quickStart ?? '');
     const res = await run('npx', ['--no-install', 'tsc', '--noEmit', '-p', '.'], { cwd: project });
     expect(res.stdout + res.stderr).toBe('');
     expect(res.code).toBe(0);
