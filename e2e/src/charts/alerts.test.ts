@@ -48,12 +48,13 @@ function promtool(): string {
   return bin;
 }
 
-async function renderRules(args: string[]): Promise<PrometheusRule[]> {
+async function renderKind<T extends Manifest>(kind: string, args: string[]): Promise<T[]> {
   const { stdout } = await helm(['template', 'sg', CHART_DIR, '--namespace', 'stargate-system', ...args]);
   return parseAllDocuments(stdout)
     .map((d) => d.toJS() as Manifest | null)
-    .filter((d): d is PrometheusRule => d?.kind === 'PrometheusRule');
+    .filter((d): d is T => d?.kind === kind);
 }
+const renderRules = (args: string[]) => renderKind<PrometheusRule>('PrometheusRule', args);
 
 let rule: PrometheusRule;
 let dir: string;
@@ -137,5 +138,21 @@ describe('when the chart installs the PrometheusRule', () => {
         'metrics.prometheusRule.enabled=false',
       ]),
     ).toHaveLength(0);
+  });
+});
+
+describe('the scrapes the alerts need', () => {
+  it('are set up by default exactly when the cluster serves the ServiceMonitor API', async () => {
+    expect(await renderKind('ServiceMonitor', [])).toHaveLength(0);
+    const monitors = await renderKind('ServiceMonitor', [
+      '--api-versions',
+      'monitoring.coreos.com/v1/ServiceMonitor',
+    ]);
+    expect(monitors.map((m) => m.metadata.name)).toContain('sg-stargate-gateway');
+    const pods = await renderKind('PodMonitor', [
+      '--api-versions',
+      'monitoring.coreos.com/v1/ServiceMonitor',
+    ]);
+    expect(pods.map((m) => m.metadata.name)).toEqual(['sg-stargate-handlers', 'sg-stargate-operator']);
   });
 });
