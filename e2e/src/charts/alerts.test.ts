@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
+import { installCrds } from './crds.js';
 import { exportedMetrics, metricsQueried } from './exported-metrics.js';
 import { CHART_DIR, helm, type Manifest, REPO_ROOT } from './helm.js';
 
@@ -126,6 +127,13 @@ describe('when the chart installs the PrometheusRule', () => {
   it('by default, exactly when the cluster serves the PrometheusRule API', async () => {
     expect(await renderRules([])).toHaveLength(0);
     expect(await renderRules(['--api-versions', PROMETHEUS_RULE_API])).toHaveLength(1);
+  });
+
+  it('by default on a real API server that has the Prometheus Operator CRDs (helm asks its discovery)', async () => {
+    await installCrds();
+    const args = ['--validate'];
+    expect(await renderRules(args)).toHaveLength(1);
+    expect((await renderKind('ServiceMonitor', args)).length).toBeGreaterThan(0);
   });
 
   it('always with enabled=true, never with enabled=false', async () => {
