@@ -32,8 +32,7 @@ export async function runCluster(run: DevRun): Promise<number> {
   const kubectlBin = needEnv('STARGATE_KUBECTL');
   const k = new Kubectl(kubectlBin, kubeconfig, namespace);
 
-  say('Starting the development services and the Kubernetes API server (tools/services.sh) …');
-  await servicesUp(kubectlBin);
+  await servicesUp(k);
   await installCrds(k);
   await ensureNamespace(k);
   const slice = {

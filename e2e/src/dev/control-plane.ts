@@ -6,13 +6,52 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { REPO_ROOT } from '../support/stack.js';
 import { say, seconds } from './console.js';
 import type { Kubectl } from './kubectl.js';
 
+function tcpOpen(url: string): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: u.hostname, port: Number(u.port) });
+    socket.setTimeout(2000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Whether every service `make dev` needs already answers. Then tools/services.sh is not run at
+ * all: it rewrites shared files (kubeconfig, RabbitMQ config) that running tests read.
+ */
+async function servicesHealthy(k: Kubectl): Promise<boolean> {
+  const env = process.env;
+  if (!env.STARGATE_REDIS_URL || !env.STARGATE_AMQP_URL || !env.STARGATE_MONGO_URL) return false;
+  if (!existsSync(k.bin) || !existsSync(k.kubeconfig)) return false;
+  const open = await Promise.all(
+    [env.STARGATE_REDIS_URL, env.STARGATE_AMQP_URL, env.STARGATE_MONGO_URL].map(tcpOpen),
+  );
+  if (!open.every(Boolean)) return false;
+  return (await k.exec(['get', '--raw', '/readyz'], { namespaced: false, timeoutMs: 10_000 })).code === 0;
+}
+
 /** Starts (or finds running) the services `make dev` needs; narrates a first-time build. */
-export async function servicesUp(kubectlBin: string): Promise<void> {
+export async function servicesUp(k: Kubectl): Promise<void> {
+  if (await servicesHealthy(k)) {
+    say('Development services and the Kubernetes API server are running.');
+    return;
+  }
+  say('Starting the development services and the Kubernetes API server (tools/services.sh) …');
+  const kubectlBin = k.bin;
   const script = process.env.STARGATE_SERVICES_SCRIPT ?? join(REPO_ROOT, 'tools/services.sh');
   const kubeDir = dirname(kubectlBin);
   const building = !existsSync(join(kubeDir, 'kube-apiserver')) || !existsSync(kubectlBin);

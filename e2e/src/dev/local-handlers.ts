@@ -10,12 +10,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { eventually } from '@stargate/testkit';
 import { freePort, type ManagedProcess, startProcess } from '../support/stack.js';
+import { say } from './console.js';
 import type { Kubectl } from './kubectl.js';
 import type { DevRun } from './run.js';
 
 interface ProcessTypeObject {
   metadata: { name: string };
-  status?: { handler?: string; queue?: string };
+  status?: { handler?: string; queue?: string; conditions?: Array<{ type: string; reason?: string }> };
 }
 
 export interface LocalHandler {
@@ -53,6 +54,13 @@ export async function startLocalHandlers(
   const handlers: LocalHandler[] = [];
   for (const pt of await reportedProcessTypes(k)) {
     const name = pt.metadata.name;
+    const reason = pt.status?.conditions?.find((c) => c.type === 'Ready')?.reason;
+    if (reason === 'InvalidSchema' || reason === 'SecretNotFound') {
+      say(
+        `  (no worker for ProcessType ${name}: the operator reports ${reason}; see kubectl describe processtype ${name})`,
+      );
+      continue;
+    }
     const deployment = `stargate-handler-${name}`;
     const cm = await eventually(
       () => k.getOptional<{ data?: Record<string, string> }>('configmap', deployment),
