@@ -63,7 +63,7 @@ export async function runCluster(run: DevRun): Promise<number> {
   );
   await run.waitReady(operator, `http://127.0.0.1:${operatorHealth}/readyz`, 'operator');
   say(
-    `Operator running against the API server, watching namespace ${namespace} (health http://127.0.0.1:${operatorHealth}/readyz).`,
+    `Operator running against the API server, watching namespace ${namespace} (health http://127.0.0.1:${operatorHealth}/readyz)   [${seconds(Date.now() - started)}]`,
   );
 
   say('The platform team applies the examples (Tenants acme and globex, ProcessTypes order and shipping):');
@@ -73,13 +73,14 @@ export async function runCluster(run: DevRun): Promise<number> {
   );
   const waitTenants = ['wait', '--for=condition=Ready', 'tenants', '--all', '--timeout=120s'];
   showCommand(k.shown(waitTenants), await k.run(waitTenants, { timeoutMs: 130_000 }));
+  say(`  [${seconds(Date.now() - started)}]`);
 
   const handlers = await startLocalHandlers(run, k, slice);
-  run.onStop(async () => {
+  const dropStatusReset = run.onStop(async () => {
     for (const h of handlers) await reportReplicas(k, h.deployment, 0);
   });
   say(
-    `Handler workers for the ProcessTypes the operator reports, one local process each from its ConfigMap (this API server has no nodes; make dev runs the pods' command and reports them ready): ${handlers.map((h) => h.processType).join(', ')}`,
+    `Handler workers for the ProcessTypes the operator reports (${handlers.map((h) => h.processType).join(', ')}): one local process each, from the operator's ConfigMap; this API server has no nodes, so make dev runs the pods' command and reports them ready   [${seconds(Date.now() - started)}]`,
   );
   const waitTypes = ['wait', '--for=condition=Ready', 'processtypes', '--all', '--timeout=90s'];
   showCommand(k.shown(waitTypes), await k.run(waitTypes, { timeoutMs: 100_000 }));
@@ -94,6 +95,7 @@ export async function runCluster(run: DevRun): Promise<number> {
     }),
   );
   await run.waitReady(gateway, `${s.baseUrl}/health/ready`, 'gateway');
+  say(`Gateway ready, following the operator's Secret   [${seconds(Date.now() - started)}]`);
   showCommand(k.shown(['get', 'tenants,processtypes']), await k.run(['get', 'tenants,processtypes']));
 
   say('');
@@ -129,6 +131,7 @@ export async function runCluster(run: DevRun): Promise<number> {
     `Measured: start ${seconds(Date.now() - started)} in all; apply → Ready ${seconds(onboarding.applyToReadyMs)}, apply → first 202 ${seconds(onboarding.applyToFirst202Ms)}, suspend → refused ${seconds(onboarding.suspendToRefusedMs)}, resume → accepted ${seconds(onboarding.resumeToAcceptedMs)}, rate limit → new headers ${seconds(onboarding.rateLimitChangeMs)}`,
   );
   if (s.teardown) {
+    dropStatusReset();
     say(`Removing namespace ${namespace} and its vhost, database and keys (STARGATE_DEV_TEARDOWN=1) …`);
     await deleteResources(k);
     await deleteNamespace(k);

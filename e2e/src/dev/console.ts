@@ -6,7 +6,7 @@ export const say = (line = ''): void => {
 /** A command as the reader would type it, then its output indented under it. */
 export function showCommand(command: string, output?: string): void {
   say(`  $ ${command}`);
-  if (output?.trim()) for (const line of output.trimEnd().split('\n')) say(`    ${line}`);
+  if (output?.trim()) for (const line of output.trimEnd().split('\n')) say(`    ${line}`.trimEnd());
 }
 
 export function seconds(ms: number): string {

@@ -75,8 +75,13 @@ export class DevRun {
     return p;
   }
 
-  onStop(step: () => Promise<void>): void {
+  /** Adds a step to run before the processes are stopped; returns a function that drops it. */
+  onStop(step: () => Promise<void>): () => void {
     this.beforeStop.unshift(step);
+    return () => {
+      const i = this.beforeStop.indexOf(step);
+      if (i >= 0) this.beforeStop.splice(i, 1);
+    };
   }
 
   waitReady(p: ManagedProcess, url: string, what: string): Promise<void> {
