@@ -75,16 +75,8 @@ export async function runCluster(run: DevRun): Promise<number> {
   showCommand(k.shown(waitTenants), await k.run(waitTenants, { timeoutMs: 130_000 }));
   say(`  [${seconds(Date.now() - started)}]`);
 
-  const handlers = await startLocalHandlers(run, k, slice);
-  const dropStatusReset = run.onStop(async () => {
-    for (const h of handlers) await reportReplicas(k, h.deployment, 0);
-  });
-  say(
-    `Handler workers for the ProcessTypes the operator reports (${handlers.map((h) => h.processType).join(', ')}): one local process each, from the operator's ConfigMap; this API server has no nodes, so make dev runs the pods' command and reports them ready   [${seconds(Date.now() - started)}]`,
-  );
-  const waitTypes = ['wait', '--for=condition=Ready', 'processtypes', '--all', '--timeout=90s'];
-  showCommand(k.shown(waitTypes), await k.run(waitTypes, { timeoutMs: 100_000 }));
-
+  // The operator has written the gateway's Secret: the gateway and the handler workers start
+  // side by side.
   const gateway = run.track(
     startProcess('gateway', 'gateway/dist/main.js', {
       ...run.gatewayEnv(slice.redisPrefix, slice.amqpUrl),
@@ -94,12 +86,22 @@ export async function runCluster(run: DevRun): Promise<number> {
       STARGATE_CONFIG_NAME: GATEWAY_CONFIG_SECRET,
     }),
   );
+  const handlers = await startLocalHandlers(run, k, slice);
+  const dropStatusReset = run.onStop(async () => {
+    for (const h of handlers) await reportReplicas(k, h.deployment, 0);
+  });
+  say(
+    `Handler workers for the ProcessTypes the operator reports (${handlers.map((h) => h.processType).join(', ')}): one local process each, from the operator's ConfigMap; this API server has no nodes, so make dev runs the pods' command and reports them ready   [${seconds(Date.now() - started)}]`,
+  );
+  const waitTypes = ['wait', '--for=condition=Ready', 'processtypes', '--all', '--timeout=90s'];
+  showCommand(k.shown(waitTypes), await k.run(waitTypes, { timeoutMs: 100_000 }));
   await run.waitReady(gateway, `${s.baseUrl}/health/ready`, 'gateway');
   say(`Gateway ready, following the operator's Secret   [${seconds(Date.now() - started)}]`);
   showCommand(k.shown(['get', 'tenants,processtypes']), await k.run(['get', 'tenants,processtypes']));
 
   say('');
-  say(`StarGate is running (${seconds(Date.now() - started)} to start):`);
+  const startMs = Date.now() - started;
+  say(`StarGate is running (${seconds(startMs)} to start):`);
   say(
     `  gateway ${s.baseUrl} (configuration: Secret ${namespace}/${GATEWAY_CONFIG_SECRET}, written by the operator)`,
   );
@@ -128,7 +130,7 @@ export async function runCluster(run: DevRun): Promise<number> {
   );
   say('');
   say(
-    `Measured: start ${seconds(Date.now() - started)} in all; apply → Ready ${seconds(onboarding.applyToReadyMs)}, apply → first 202 ${seconds(onboarding.applyToFirst202Ms)}, suspend → refused ${seconds(onboarding.suspendToRefusedMs)}, resume → accepted ${seconds(onboarding.resumeToAcceptedMs)}, rate limit → new headers ${seconds(onboarding.rateLimitChangeMs)}`,
+    `Measured: started in ${seconds(startMs)}, demo and onboarding done after ${seconds(Date.now() - started)}; apply → Ready ${seconds(onboarding.applyToReadyMs)}, apply → first 202 ${seconds(onboarding.applyToFirst202Ms)}, suspend → refused ${seconds(onboarding.suspendToRefusedMs)}, resume → accepted ${seconds(onboarding.resumeToAcceptedMs)}, rate limit → new headers ${seconds(onboarding.rateLimitChangeMs)}`,
   );
   if (s.teardown) {
     dropStatusReset();

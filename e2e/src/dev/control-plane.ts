@@ -59,8 +59,8 @@ export async function servicesUp(k: Kubectl): Promise<void> {
   let ticker: NodeJS.Timeout | undefined;
   if (building) {
     say(`First run on this machine: building kube-apiserver and kubectl from source into ${kubeDir}.`);
-    say('This takes several minutes (about 3 on an idle 2-core machine, 10+ on a busy one) and');
-    say('happens once; later runs start in seconds. Progress is reported below every 20 s.');
+    say('This happens once per machine and takes minutes: about 3–5 on a quiet 2-core machine,');
+    say('30 was seen on a heavily loaded one. Later runs start in seconds. Progress every 20 s:');
     ticker = setInterval(() => {
       const done = existsSync(join(kubeDir, 'kube-apiserver'));
       say(
