@@ -126,7 +126,7 @@ export async function runCluster(run: DevRun): Promise<number> {
     `$(${k.shown(['get', 'secret', acmeSecret, '-o', 'jsonpath={.data.client-secret}'])} | base64 -d)`,
   );
   say(
-    `  Onboard another tenant: copy examples/onboarding/tenant-initech.yaml, change its name, ${k.shown(['apply', '-f', '<file>'])}`,
+    `  Onboard another tenant: copy e2e/src/dev/tenant-initech.yaml, change its name, ${k.shown(['apply', '-f', '<file>'])}`,
   );
   say('');
   say(

@@ -59,9 +59,7 @@ describe('make dev', () => {
       expect(out, context).toMatch(/✗ order demo-\S+-order-2: INVENTORY_INSUFFICIENT/);
       // Live onboarding: a new tenant gets a 202 within seconds, is refused when suspended,
       // accepted when resumed, and sees its new rate limit in the headers.
-      expect(out, context).toContain(
-        `$ kubectl -n ${namespace} apply -f examples/onboarding/tenant-initech.yaml`,
-      );
+      expect(out, context).toContain(`$ kubectl -n ${namespace} apply -f e2e/src/dev/tenant-initech.yaml`);
       const first202 = /kubectl apply → first 202: ([\d.]+) s/.exec(out);
       expect(first202, context).not.toBeNull();
       expect(Number(first202?.[1])).toBeLessThan(30);
