@@ -45,6 +45,8 @@ describe('make dev', () => {
         STARGATE_DEV_TEARDOWN: '1',
       });
       const context = `\n--- make dev output ---\n${out}`;
+      // The figures a reader of the test log wants: start time and onboarding propagation.
+      console.log(out.match(/^StarGate is running.*$/m)?.[0], out.match(/^Measured: .*$/m)?.[0]);
       // The platform engineer's view: examples applied, both kinds Ready in `kubectl get`.
       expect(out, context).toContain(`$ kubectl -n ${namespace} apply -f examples/`);
       expect(out, context).toContain('tenant.stargate.io/acme created');

@@ -44,7 +44,7 @@ async function until(
   what: string,
   attempt: () => Promise<Answer>,
   done: (a: Answer) => boolean,
-  timeoutMs = 60_000,
+  timeoutMs = 90_000,
 ): Promise<{ answer: Answer; ms: number }> {
   let last: Answer | undefined;
   for (;;) {
