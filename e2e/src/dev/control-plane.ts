@@ -86,9 +86,19 @@ export async function servicesUp(k: Kubectl): Promise<void> {
   if (building) say(`kube-apiserver and kubectl built and started in ${seconds(Date.now() - started)}.`);
 }
 
-/** The CRDs, applied like the tests apply them (same field manager), and waited for. */
+/**
+ * The CRDs, applied as the tests apply them (server-side, forcing: other field managers may
+ * own the same fields on a shared API server), and waited for.
+ */
 export async function installCrds(k: Kubectl): Promise<void> {
-  const args = ['apply', '--server-side', '--field-manager=stargate-crds', '-f', join(REPO_ROOT, 'crds')];
+  const args = [
+    'apply',
+    '--server-side',
+    '--force-conflicts',
+    '--field-manager=stargate-crds',
+    '-f',
+    join(REPO_ROOT, 'crds'),
+  ];
   await k.run(args, { namespaced: false });
   await k.run(
     [
