@@ -31,6 +31,8 @@ export function createProjector(deps: {
   store: StateStore;
   logger: Logger;
   metrics: Metrics;
+  /** Called with each state that was newer than the projection (metrics of results). */
+  onApplied?: (state: ProcessStateData) => void;
   prefetch?: number;
   retryDelayMs?: number;
 }) {
@@ -101,6 +103,7 @@ export function createProjector(deps: {
     try {
       const written = await deps.store.writeIfNewer(data);
       deps.metrics.projectedEvents.inc({ result: written ? 'applied' : 'stale' });
+      if (written) deps.onApplied?.(event.data);
       ch.ack(msg);
       resume(ch);
     } catch (err) {
