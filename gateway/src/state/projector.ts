@@ -103,7 +103,7 @@ export function createProjector(deps: {
     try {
       const written = await deps.store.writeIfNewer(data);
       deps.metrics.projectedEvents.inc({ result: written ? 'applied' : 'stale' });
-      if (written) deps.onApplied?.(event.data);
+      if (written) deps.onApplied?.(data);
       ch.ack(msg);
       resume(ch);
     } catch (err) {
