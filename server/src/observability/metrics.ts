@@ -58,9 +58,9 @@ export function createMetrics(
     }),
     queueWait: new Histogram({
       name: 'server_queue_wait_seconds',
-      help: 'Age of a request when a worker picks it up (submitted at the gateway → first delivery here): how far behind the workers are.',
+      help: 'Time a process request waited in its work queue (publish to first delivery), by type.',
       labelNames: ['type'],
-      buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 30, 60, 300, 600, 1800, 3600],
       registers: [registry],
     }),
     errors: new Counter({

@@ -550,9 +550,6 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
         deps.metrics.errors.inc({ component: 'runner' });
         return 'dead-letter';
       }
-      const submitted = Date.parse(req.submittedAt);
-      if (req.attempt === 1 && !msg.fields.redelivered && Number.isFinite(submitted))
-        deps.metrics.queueWait.observe({ type: type.name }, Math.max(0, Date.now() - submitted) / 1000);
       const parent = extractTrace(msg.properties.headers);
       const span = startConsumerSpan(`process ${type.name}`, parent, {
         'stargate.process_id': req.processId,
