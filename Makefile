@@ -15,10 +15,11 @@ $(foreach v,$(shell tools/services.sh env | sed 's/^export //'),$(eval export $(
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-# `npm install` rather than `npm ci`: the lock file records only this platform's optional
-# binaries (Biome), which `npm ci` refuses as out of sync; install still honours the lock.
+# `npm ci`: installs exactly what package-lock.json records and fails when package.json and
+# the lock disagree, so the lock cannot drift (e2e/src/cluster/lock-file.test.ts checks that it
+# holds every platform's optional binaries). After changing dependencies: see docs/development.md.
 node_modules/.stamp: package.json package-lock.json */package.json
-	npm install --no-audit --no-fund --loglevel=error
+	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 deps: node_modules/.stamp ## install npm dependencies
