@@ -81,3 +81,24 @@ e2e-kind: ## whole stack on a kind cluster (needs Docker; see e2e/kind/README.md
 
 clean: ## remove build output
 	rm -rf */dist node_modules/.stamp
+
+# ---- Images and a local Kubernetes cluster without Docker or a registry (docs/deployment.md).
+.PHONY: image cluster cluster-down cluster-reset cluster-images e2e-cluster
+
+image: ## build the project image (podman, local FROM-scratch base; no pull) and load it into the local cluster
+	tools/images/stargate.sh
+
+cluster: ## start a one-node Kubernetes cluster on this machine (builds its pieces once; idempotent)
+	tools/cluster/cluster.sh up
+
+cluster-down: ## stop the local cluster (keeps its data under .data/cluster)
+	tools/cluster/cluster.sh down
+
+cluster-reset: ## stop the local cluster and delete its data
+	tools/cluster/cluster.sh reset
+
+cluster-images: ## build the stand-ins for the chart's built-in stores and load them into the local cluster
+	tools/images/stores.sh
+
+e2e-cluster: deps ## helm install StarGate on the local cluster, run the system suites through it, uninstall
+	tools/cluster/e2e.sh
