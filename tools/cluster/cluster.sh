@@ -11,14 +11,15 @@
 #
 # Pieces: etcd (Debian), kube-apiserver + kubectl (tools/kube-apiserver, shared with the
 # development services), kubelet, kube-controller-manager, kube-scheduler, kube-proxy
-# (tools/cluster/node), containerd + runc + the CNI plugins (Debian; bridge network, which does
-# not enforce NetworkPolicies), CoreDNS (Go module) and a pause image made of Debian's catatonit.
+# (tools/cluster/node), containerd + runc + the CNI plugins (Debian; a bridge network),
+# kube-router's NetworkPolicy controller (Go module; the bridge alone enforces no policy),
+# CoreDNS (Go module) and a pause image made of Debian's catatonit.
 # Binaries are cached per version under ~/.cache/stargate; data and logs under .data/cluster/.
 # Its etcd and API server ports differ from the development services' (2389, 6449), so both run.
 # Needs root (containerd, kubelet and kube-proxy manage mounts, network namespaces, iptables).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 D=${STARGATE_CLUSTER_DIR:-$ROOT/.data/cluster}
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/stargate
 KUBE_VERSION=1.34.3
@@ -30,6 +31,10 @@ API_SERVICE_IP=10.97.0.1
 DNS_IP=10.97.0.10
 POD_CIDR=10.244.0.0/24
 BRIDGE=sgbr0
+KUBE_ROUTER_VERSION=2.1.0
+# STARGATE_CLUSTER_NETPOL=0: no NetworkPolicy enforcement (kube-router is not built or run).
+NETPOL=${STARGATE_CLUSTER_NETPOL:-1}
+KUBE_ROUTER=$CACHE/kube-router-$KUBE_ROUTER_VERSION/kube-router
 KUBE_BIN=$CACHE/kube-$KUBE_VERSION
 NODE_BIN=$CACHE/kube-node-$KUBE_VERSION
 SOCK=$D/run/containerd.sock
@@ -77,7 +82,7 @@ prerequisites() {
   [ "$(id -u)" = 0 ] || die "run as root (containerd, kubelet and kube-proxy need it)"
   [ "$(uname -m)" = x86_64 ] || die "only x86_64 is scripted"
   apt_need containerd runc containernetworking-plugins etcd-server catatonit iptables conntrack \
-    openssl podman buildah uidmap ethtool socat
+    openssl podman buildah uidmap ethtool socat ipset
   command -v go >/dev/null 2>&1 || die "the Go toolchain is needed to build the Kubernetes binaries"
 }
 
@@ -100,6 +105,13 @@ build_binaries() {
       k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kube-proxy)
     for b in kubelet kube-controller-manager kube-scheduler kube-proxy; do mv "$NODE_BIN/partial/$b" "$NODE_BIN/"; done
     rmdir "$NODE_BIN/partial"
+  fi
+  if [ "$NETPOL" = 1 ] && [ ! -x "$KUBE_ROUTER" ]; then
+    log "building kube-router v$KUBE_ROUTER_VERSION (its NetworkPolicy controller; once per machine)"
+    mkdir -p "$(dirname "$KUBE_ROUTER")/partial"
+    CGO_ENABLED=0 GOBIN="$(dirname "$KUBE_ROUTER")/partial" go install -trimpath -ldflags="-s -w" \
+      "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@v$KUBE_ROUTER_VERSION"
+    mv "$(dirname "$KUBE_ROUTER")/partial/kube-router" "$KUBE_ROUTER" && rmdir "$(dirname "$KUBE_ROUTER")/partial"
   fi
 }
 
@@ -158,11 +170,14 @@ pki() {
   cert scheduler "/CN=system:kube-scheduler"
   cert kube-proxy "/CN=system:kube-proxy"
   cert kubelet "/O=system:nodes/CN=system:node:$NODE" "IP:127.0.0.1,IP:$ip,DNS:$NODE"
+  # kube-router watches pods, namespaces, NetworkPolicies and nodes cluster-wide (local cluster: admin).
+  cert kube-router "/O=system:masters/CN=kube-router"
   kubeconfig "$KUBECONFIG_FILE" admin
   kubeconfig "$D/controller-manager.kubeconfig" controller-manager
   kubeconfig "$D/scheduler.kubeconfig" scheduler
   kubeconfig "$D/kube-proxy.kubeconfig" kube-proxy
   kubeconfig "$D/kubelet.kubeconfig" kubelet
+  kubeconfig "$D/kube-router.kubeconfig" kube-router
 }
 
 # ---------------------------------------------------------------- control plane
@@ -291,6 +306,16 @@ EOF
   wait_for "node $NODE" 120 kubectl wait --for=condition=Ready "node/$NODE" --timeout=2s \
     || die "the node did not become Ready (see $D/log/kubelet.log)"
 }
+# NetworkPolicies become iptables rules and ipsets on the bridge traffic (br_netfilter hands
+# bridged packets to iptables); kube-router runs with only its firewall (no routing, no proxy).
+netpol_up() {
+  [ "$NETPOL" = 1 ] || return 0
+  start kube-router "$KUBE_ROUTER" --kubeconfig "$D/kube-router.kubeconfig" --hostname-override "$NODE" \
+    --run-firewall=true --run-router=false --run-service-proxy=false --enable-ipv6=false \
+    --service-cluster-ip-range "$SERVICE_CIDR" --health-port 20244 --metrics-port 0
+  wait_for "kube-router (NetworkPolicy enforcement)" 60 curl -fsS http://127.0.0.1:20244/healthz \
+    || die "kube-router did not become healthy (see $D/log/kube-router.log)"
+}
 
 # ---------------------------------------------------------------- cluster DNS (CoreDNS)
 dns_up() {
@@ -314,6 +339,7 @@ up() {
   # Images the node needs before its first pod (loaded again only when missing).
   ONLY_MISSING=1 load_into_cluster "$PAUSE_IMAGE" "$COREDNS_IMAGE"
   kubelet_up "$ip"
+  netpol_up
   dns_up
   log "cluster up in $((SECONDS - start_s)) s (node $NODE, $ip; API server https://127.0.0.1:$API_PORT)"
   cat >&2 <<EOF
@@ -329,6 +355,8 @@ EOF
 
 # Every container of the cluster, then the processes (containers outlive kubelet and containerd).
 down() {
+  stop kube-router
+  [ ! -x "$KUBE_ROUTER" ] || "$KUBE_ROUTER" --cleanup-config >/dev/null 2>&1 || true
   stop kube-proxy
   stop kubelet
   if running containerd; then
@@ -372,7 +400,7 @@ reset() {
 
 status() {
   local c
-  for c in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy; do
+  for c in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy kube-router; do
     running "$c" && printf '%-24s up\n' "$c" || printf '%-24s down\n' "$c"
   done
   if running kube-apiserver; then kubectl get nodes -o wide 2>/dev/null || true; fi
@@ -386,6 +414,8 @@ case ${1:-} in
   env)
     echo "export KUBECONFIG=$KUBECONFIG_FILE"
     echo "export PATH=$KUBE_BIN:\$PATH"
+    running kube-router && echo "export STARGATE_CLUSTER_NETPOL_ENFORCED=1"
+    true
     ;;
   *) sed -n '2,20p' "$0" >&2; exit 2 ;;
 esac

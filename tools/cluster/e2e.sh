@@ -15,7 +15,7 @@
 #                                 MONGO_INITDB_ROOT_USERNAME/PASSWORD like the official image
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=../images/lib.sh
 . "$ROOT/tools/images/lib.sh"
 log() { printf '\n[e2e-cluster] %s\n' "$*" >&2; }
@@ -83,7 +83,9 @@ stores=$("$ROOT/tools/images/stores.sh")
 eval "$(tr ' ' '\n' <<<"$stores" | sed 's/^/store_/')"
 mongo_image=${STARGATE_CLUSTER_MONGO_IMAGE:-$store_mongodb}
 
-# ---- the chart, with its built-in stores
+# ---- the chart, with its built-in stores. The API server's endpoint is the node's port 6459:
+# the NetworkPolicies must let the operator and the gateway reach it (the Service's 443 is
+# translated before the policy applies).
 phase "helm install"
 helm upgrade --install "$RELEASE" "$ROOT/charts/stargate" \
   --namespace "$SYSTEM_NS" --create-namespace \
@@ -93,6 +95,7 @@ helm upgrade --install "$RELEASE" "$ROOT/charts/stargate" \
   --set mongodb.builtin.image="$mongo_image" \
   --set redis.builtin.pullPolicy=Never --set rabbitmq.builtin.pullPolicy=Never --set mongodb.builtin.pullPolicy=Never \
   --set publicUrl="http://$RELEASE-gateway.$PUBLIC_NS.svc" \
+  --set "networkPolicy.kubeApiServer.ports={443,6443,${STARGATE_CLUSTER_API_PORT:-6459}}" \
   --wait --timeout 10m
 
 phase "examples/"
@@ -128,7 +131,8 @@ STARGATE_KIND_GATEWAY_URL=$GATEWAY_URL STARGATE_KIND_NAMESPACE=$SYSTEM_NS \
   STARGATE_CLUSTER_NAMESPACE=$SYSTEM_NS STARGATE_CLUSTER_PUBLIC_NAMESPACE=$PUBLIC_NS \
   STARGATE_CLUSTER_PRIVATE_NAMESPACE=$PRIVATE_NS STARGATE_CLUSTER_RELEASE=$RELEASE \
   STARGATE_CLUSTER_CHART=$ROOT/charts/stargate \
-  npx vitest run --no-file-parallelism e2e/src/charts/kind.test.ts e2e/src/cluster/cluster.test.ts
+  npx vitest run --no-file-parallelism e2e/src/charts/kind.test.ts e2e/src/cluster/cluster.test.ts \
+    e2e/src/cluster/network-policy.test.ts
 
 # ---- helm uninstall leaves nothing of the release behind
 if [ "${KEEP_RELEASE:-0}" != 1 ]; then

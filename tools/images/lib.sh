@@ -86,7 +86,7 @@ load_into_cluster() {
   for img in "$@"; do
     if [ "${ONLY_MISSING:-0}" = 1 ] && ctr --address "$sock" -n k8s.io images ls -q | grep -qxF "$img"; then continue; fi
     tar=$(mktemp --suffix=.tar)
-    pm save --format docker-archive -o "$tar" "$img" >/dev/null
+    pm save -q --format docker-archive -o "$tar" "$img" >/dev/null
     ctr --address "$sock" -n k8s.io images import "$tar" >/dev/null
     rm -f "$tar"
     log "loaded $img into the local cluster"
