@@ -311,7 +311,7 @@ EOF
 netpol_up() {
   [ "$NETPOL" = 1 ] || return 0
   start kube-router "$KUBE_ROUTER" --kubeconfig "$D/kube-router.kubeconfig" --hostname-override "$NODE" \
-    --run-firewall=true --run-router=false --run-service-proxy=false --enable-ipv6=false \
+    --run-firewall=true --run-router=false --run-service-proxy=false --enable-cni=false --enable-ipv6=false \
     --service-cluster-ip-range "$SERVICE_CIDR" --health-port 20244 --metrics-port 0
   wait_for "kube-router (NetworkPolicy enforcement)" 60 curl -fsS http://127.0.0.1:20244/healthz \
     || die "kube-router did not become healthy (see $D/log/kube-router.log)"
@@ -353,10 +353,20 @@ up() {
 EOF
 }
 
+# kube-router's rules and sets (its own --cleanup-config crashes without IPVS in the kernel).
+netpol_cleanup() {
+  iptables-save -t filter 2>/dev/null | grep -q -E 'KUBE-(ROUTER|NWPLCY|POD-FW)' || return 0
+  iptables-save -t filter | grep -v -E 'KUBE-(ROUTER|NWPLCY|POD-FW)' | iptables-restore -T filter
+  local set
+  for set in $(ipset list -n 2>/dev/null | grep -E '^(KUBE-SRC-|KUBE-DST-|kube-router-)' || true); do
+    ipset destroy "$set" 2>/dev/null || true
+  done
+}
+
 # Every container of the cluster, then the processes (containers outlive kubelet and containerd).
 down() {
   stop kube-router
-  [ ! -x "$KUBE_ROUTER" ] || "$KUBE_ROUTER" --cleanup-config >/dev/null 2>&1 || true
+  netpol_cleanup
   stop kube-proxy
   stop kubelet
   if running containerd; then

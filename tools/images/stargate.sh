@@ -15,6 +15,4 @@ pm build --pull=never --format docker --network=host \
   --build-arg NODE_IMAGE="$BUILD" --build-arg RUNTIME_IMAGE="$RUNTIME" \
   -t "$IMAGE" -f "$ROOT/Dockerfile" "$ROOT" >&2
 log "$IMAGE built in $((SECONDS - start)) s: $(image_size "$IMAGE")"
-# Dangling intermediate images of earlier builds would otherwise pile up.
-pm image prune -f >/dev/null 2>&1 || true
 load_into_cluster "$IMAGE"
