@@ -67,6 +67,8 @@ remove_namespaces() {
   kubectl delete namespace "$PUBLIC_NS" "$PRIVATE_NS" "$SYSTEM_NS" --ignore-not-found --wait=true --timeout=180s || true
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 if helm status "$RELEASE" -n "$SYSTEM_NS" >/dev/null 2>&1; then
   log "a release $RELEASE is left over from an earlier run: removing it first"
@@ -87,6 +89,9 @@ mongo_image=${STARGATE_CLUSTER_MONGO_IMAGE:-$store_mongodb}
 # the NetworkPolicies must let the operator and the gateway reach it (the Service's 443 is
 # translated before the policy applies).
 phase "helm install"
+# Without --wait: the gateway cannot start before the operator has written its configuration,
+# which it does once there is something to configure (the examples below); waiting first would
+# only watch the gateway crash-loop into a long back-off.
 helm upgrade --install "$RELEASE" "$ROOT/charts/stargate" \
   --namespace "$SYSTEM_NS" --create-namespace \
   -f "$ROOT/charts/stargate/values-minimal.yaml" \
@@ -95,8 +100,7 @@ helm upgrade --install "$RELEASE" "$ROOT/charts/stargate" \
   --set mongodb.builtin.image="$mongo_image" \
   --set redis.builtin.pullPolicy=Never --set rabbitmq.builtin.pullPolicy=Never --set mongodb.builtin.pullPolicy=Never \
   --set publicUrl="http://$RELEASE-gateway.$PUBLIC_NS.svc" \
-  --set "networkPolicy.kubeApiServer.ports={443,6443,${STARGATE_CLUSTER_API_PORT:-6459}}" \
-  --wait --timeout 10m
+  --set "networkPolicy.kubeApiServer.ports={443,6443,${STARGATE_CLUSTER_API_PORT:-6459}}"
 
 phase "examples/"
 kubectl -n "$SYSTEM_NS" apply -f "$ROOT/examples/processtype-order.yaml" -f "$ROOT/examples/processtype-shipping.yaml"
@@ -104,6 +108,10 @@ kubectl -n "$SYSTEM_NS" apply -f "$ROOT/examples/tenant-acme.yaml" -f "$ROOT/exa
 kubectl -n "$SYSTEM_NS" wait --for=condition=Ready --timeout=180s tenant/acme tenant/globex
 kubectl -n "$SYSTEM_NS" wait --for=condition=Ready --timeout=300s processtype/order processtype/shipping
 kubectl -n "$PRIVATE_NS" wait --for=condition=Available --timeout=300s deployment --all
+kubectl -n "$SYSTEM_NS" rollout status deployment "$RELEASE-operator" --timeout=300s
+kubectl -n "$PUBLIC_NS" rollout status deployment "$RELEASE-gateway" --timeout=300s
+for sts in redis rabbitmq; do kubectl -n "$PUBLIC_NS" rollout status statefulset "$RELEASE-$sts" --timeout=300s; done
+kubectl -n "$PRIVATE_NS" rollout status statefulset "$RELEASE-mongodb" --timeout=300s
 phase "installed and reconciled"
 {
   date -u
