@@ -1,13 +1,18 @@
-# syntax=docker/dockerfile:1.7
 # One image for every part of StarGate; the entry point picks the part:
 #   node gateway/dist/main.js    (default; port 8080)
 #   node server/dist/main.js     (health/metrics on 9090)
 #   node operator/dist/main.js   (health/metrics on 8081)
 #   node client-sdk/dist/cli.js  (the `stargate` CLI)
 # Build from the repository root:  docker build -t stargate:dev .
+# (Docker >= 23 / BuildKit: `RUN --mount` is in the built-in Dockerfile frontend, so there is
+# deliberately no `# syntax=` line, which would make BuildKit pull a frontend image first.)
+# Without a registry: `make image` builds this file with podman on local FROM-scratch bases
+# (tools/images/), passing NODE_IMAGE and RUNTIME_IMAGE.
 ARG NODE_IMAGE=node:24-alpine
+# The runtime base needs only node; by default the same image as the build.
+ARG RUNTIME_IMAGE=${NODE_IMAGE}
 
-# ---- build: all dependencies, compile, then drop dev dependencies and compiled tests
+# ---- build: all dependencies, compile, then drop dev dependencies, tests and type files
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 # Manifests first so the dependency layer is cached until they change. npm ci needs every
@@ -29,18 +34,26 @@ COPY gateway gateway
 COPY server server
 COPY client-sdk client-sdk
 COPY operator operator
+# Only what runs: no compiled tests or test helpers (testing/, test-support), no declaration
+# files, source maps, docs, tests or examples of the dependencies (Node loads none of them).
 RUN npx tsc -b gateway server operator client-sdk \
  && find contracts telemetry gateway server operator client-sdk -path '*/dist/*' \
-      \( -name '*.test.*' -o -name '*.tsbuildinfo' -o -name '*.map' \) -delete \
+      \( -name '*.test.*' -o -name 'test-support.*' -o -name '*.d.ts' -o -name '*.tsbuildinfo' -o -name '*.map' \) -delete \
+ && rm -rf */dist/testing \
  && npm prune --omit=dev --no-audit --no-fund --loglevel=error \
- && rm -rf node_modules/@stargate/testkit node_modules/@stargate/e2e node_modules/.cache
+ && rm -rf node_modules/@stargate/testkit node_modules/@stargate/e2e node_modules/.cache \
+ && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \
+      -o -name '*.md' -o -name '*.markdown' -o -name '*.ts' -o -name '*.tsbuildinfo' \) ! -iname 'LICENSE*' -delete \
+ && find node_modules -type d \( -path '*/@opentelemetry/*/build/esnext' -o -name @types \
+      -o -regex '\(.*/\)?node_modules/\(@[^/]*/\)?[^@/][^/]*/\(test\|tests\|__tests__\|examples?\|benchmarks?\|docs\|coverage\|\.github\)' \) \
+      -prune -exec rm -rf {} +
 
 # ---- runtime: production dependencies and compiled JavaScript only, as a non-root user
-FROM ${NODE_IMAGE}
+FROM ${RUNTIME_IMAGE}
 ENV NODE_ENV=production
-# Package managers are not needed at run time: less to patch, less to exploit.
-RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
-      /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /opt/yarn-* /usr/local/bin/yarn /usr/local/bin/yarnpkg
+# Package managers are not needed at run time: less to patch, less to exploit. (Exec form:
+# the runtime base need not have a shell; paths that do not exist are ignored.)
+RUN ["node", "-e", "const fs = require('node:fs'); const opt = fs.existsSync('/opt') ? fs.readdirSync('/opt').filter((d) => d.startsWith('yarn')).map((d) => `/opt/${d}`) : []; for (const p of ['/usr/local/lib/node_modules/npm', '/usr/local/lib/node_modules/corepack', '/usr/local/bin/npm', '/usr/local/bin/npx', '/usr/local/bin/corepack', '/usr/local/bin/yarn', '/usr/local/bin/yarnpkg', ...opt]) fs.rmSync(p, { recursive: true, force: true })"]
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

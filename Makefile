@@ -15,10 +15,11 @@ $(foreach v,$(shell tools/services.sh env | sed 's/^export //'),$(eval export $(
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-# `npm install` rather than `npm ci`: the lock file records only this platform's optional
-# binaries (Biome), which `npm ci` refuses as out of sync; install still honours the lock.
+# `npm ci`: installs exactly what package-lock.json records and fails when package.json and
+# the lock disagree, so the lock cannot drift (e2e/src/cluster/lock-file.test.ts checks that it
+# holds every platform's optional binaries). After changing dependencies: see docs/development.md.
 node_modules/.stamp: package.json package-lock.json */package.json
-	npm install --no-audit --no-fund --loglevel=error
+	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 deps: node_modules/.stamp ## install npm dependencies
@@ -84,3 +85,24 @@ clean: ## remove build output
 dev-files: deps build ## run StarGate without Kubernetes, from configuration rendered from examples/
 	tools/services.sh up redis rabbitmq mongo
 	node e2e/dist/dev/main.js files
+
+# ---- Images and a local Kubernetes cluster without Docker or a registry (docs/deployment.md).
+.PHONY: image cluster cluster-down cluster-reset cluster-images e2e-cluster
+
+image: ## build the project image (podman, local FROM-scratch base; no pull) and load it into the local cluster
+	tools/images/stargate.sh
+
+cluster: ## start a one-node Kubernetes cluster on this machine (builds its pieces once; idempotent)
+	tools/cluster/cluster.sh up
+
+cluster-down: ## stop the local cluster (keeps its data under .data/cluster)
+	tools/cluster/cluster.sh down
+
+cluster-reset: ## stop the local cluster and delete its data
+	tools/cluster/cluster.sh reset
+
+cluster-images: ## build the stand-ins for the chart's built-in stores and load them into the local cluster
+	tools/images/stores.sh
+
+e2e-cluster: deps ## helm install StarGate on the local cluster, run the system suites through it, uninstall
+	tools/cluster/e2e.sh

@@ -55,7 +55,7 @@ spec:
       containers:
         - name: {{ .name }}
           image: {{ $v.image }}
-          imagePullPolicy: IfNotPresent
+          imagePullPolicy: {{ $v.pullPolicy | default "IfNotPresent" }}
           {{- toYaml .container | nindent 10 }}
           ports:
             {{- range .ports }}
