@@ -25,6 +25,7 @@ import { GatewayError } from '../http/errors.js';
 import { payloadHash } from '../idempotency/idempotency-store.js';
 import { processIdFor } from '../idempotency/process-id.js';
 import { redactSensitive } from '../observability/logger.js';
+import { takePrefetchedState } from '../state/prefetched-state.js';
 import { etagMatches, etagOf, statusUrl, toView } from './process-view.js';
 
 const MAX_WAIT_SECONDS = 60;
@@ -115,6 +116,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
       id,
       amqpHeaders(request, principal),
       request.otelContext,
+      takePrefetchedState(request),
     );
     // Absent and "another tenant's" are the same answer.
     if (!state || state.tenantId !== principal.tenant.id)
@@ -361,7 +363,9 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
       },
       preValidation: async (request, reply) => {
         request.auditInfo = { action: 'status' };
-        await enforceRateLimit(ctx, await authenticate(ctx, request), reply);
+        // The state is read in the rate limit's Redis round trip.
+        const { id } = request.params as { id?: unknown };
+        await enforceRateLimit(ctx, await authenticate(ctx, request), reply, undefined, id);
       },
     },
     async (request, reply) => {

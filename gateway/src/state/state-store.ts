@@ -20,9 +20,19 @@ export interface StateStore {
   /** true when written, false when the stored version is the same or newer. */
   writeIfNewer(state: ProcessStateData): Promise<boolean>;
   get(tenantId: string, processId: string): Promise<ProcessStateData | undefined>;
+  /** The Redis key of a process's state. */
+  keyOf(tenantId: string, processId: string): string;
+  /** A stored state as `get` returns it, from JSON read elsewhere (e.g. with the rate limit). */
+  parse(tenantId: string, raw: string | null): ProcessStateData | undefined;
 }
 
 export function createStateStore(deps: { redis: Redis; keys: RedisKeys; ttlSeconds: number }): StateStore {
+  function parse(tenantId: string, raw: string | null): ProcessStateData | undefined {
+    if (!raw) return undefined;
+    const state = JSON.parse(raw) as ProcessStateData;
+    // Keys are per tenant already; this guards against a mis-keyed write ever leaking.
+    return state.tenantId === tenantId ? state : undefined;
+  }
   return {
     async writeIfNewer(state) {
       const written = await WRITE_IF_NEWER(
@@ -38,11 +48,9 @@ export function createStateStore(deps: { redis: Redis; keys: RedisKeys; ttlSecon
       return written === 1;
     },
     async get(tenantId, processId) {
-      const raw = await deps.redis.hget(deps.keys.process(tenantId, processId), 'd');
-      if (!raw) return undefined;
-      const state = JSON.parse(raw) as ProcessStateData;
-      // Keys are per tenant already; this guards against a mis-keyed write ever leaking.
-      return state.tenantId === tenantId ? state : undefined;
+      return parse(tenantId, await deps.redis.hget(deps.keys.process(tenantId, processId), 'd'));
     },
+    keyOf: (tenantId, processId) => deps.keys.process(tenantId, processId),
+    parse,
   };
 }
