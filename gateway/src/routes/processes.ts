@@ -314,28 +314,28 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
         createdAt: now.toISOString(),
         ...(estimated ? { estimatedCompletionTime: estimated } : {}),
       };
-      // Version 0: any event from the server supersedes this optimistic record. Awaited, so a
-      // status read right after the 202 finds it even before the server has recorded the process.
-      await ctx.stateStore
-        .writeIfNewer({
-          ...accepted,
-          tenantId: principal.tenant.id,
-          version: 0,
-          updatedAt: accepted.createdAt,
-        })
-        .catch((err: Error) => {
-          ctx.metrics.redisErrors.inc({ operation: 'state-write' });
-          request.log.warn({ err: err.message }, 'accepted state not cached');
-        });
       const headers = {
         location: accepted.statusUrl,
         'retry-after': String(Math.max(1, Math.ceil(type.polling.firstPollSeconds))),
       };
-      if (claimed) {
-        await ctx.idempotency
-          .complete(principal.tenant.id, idemKey!, hash, { status: 202, headers, body: accepted })
-          .catch((err: Error) => request.log.warn({ err: err.message }, 'idempotency record not stored'));
-      }
+      // Version 0: any event from the server supersedes this optimistic record. Awaited, so a
+      // status read right after the 202 finds it even before the server has recorded the process.
+      // The idempotency record is completed in the same Redis round trip.
+      await ctx.stateStore
+        .writeIfNewer(
+          { ...accepted, tenantId: principal.tenant.id, version: 0, updatedAt: accepted.createdAt },
+          claimed
+            ? ctx.idempotency.completion(principal.tenant.id, idemKey!, hash, {
+                status: 202,
+                headers,
+                body: accepted,
+              })
+            : undefined,
+        )
+        .catch((err: Error) => {
+          ctx.metrics.redisErrors.inc({ operation: 'state-write' });
+          request.log.warn({ err: err.message }, 'accepted state and idempotency record not stored');
+        });
       // The payload only at debug, and never the fields its type marks sensitive.
       request.log.debug(
         {
