@@ -85,15 +85,21 @@ export async function wrk(opts: WrkOptions): Promise<WrkResult> {
 /**
  * Latency at a fixed, lower rate: each of `connections` waits between its requests so that
  * together they send about `rate` per second. wrk's pause is closed-loop (it waits after each
- * answer), so a short calibration run first measures the rate it really reaches and the pause
- * is corrected once; the result states the rate that was held.
+ * answer), so short calibration runs measure the rate really reached and correct the pause
+ * (per connection, one request every connections/rate seconds) until it is within 10 %; the
+ * result states the rate that was held.
  */
 export async function wrkAtRate(opts: Omit<WrkOptions, 'delayMs'> & { rate: number }): Promise<WrkResult> {
-  const target = opts.rate;
-  let delayMs = (opts.connections / target) * 1000;
-  const probe = await wrk({ ...opts, name: `${opts.name} (calibration)`, seconds: 3, delayMs });
-  if (probe.rps > 0)
-    delayMs = Math.max(0, delayMs - (opts.connections / probe.rps - opts.connections / target) * 1000);
+  const cycleMs = (opts.connections / opts.rate) * 1000;
+  let delayMs = cycleMs;
+  for (let i = 0; i < 4; i++) {
+    const probe = await wrk({ ...opts, name: `${opts.name} (calibration)`, seconds: 3, delayMs });
+    if (probe.rps <= 0) break;
+    if (Math.abs(probe.rps - opts.rate) / opts.rate <= 0.1) break;
+    // The time a request took on top of the pause, as this probe saw it.
+    const overheadMs = Math.max(0, (opts.connections / probe.rps) * 1000 - delayMs);
+    delayMs = Math.max(0, cycleMs - overheadMs);
+  }
   return wrk({ ...opts, delayMs });
 }
 
