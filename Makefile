@@ -83,4 +83,4 @@ e2e-kind: ## whole stack on a kind cluster (needs Docker; see e2e/kind/README.md
 	e2e/kind/run.sh
 
 clean: ## remove build output
-	rm -rf */dist node_modules/.stamp
+	rm -rf */dist client-sdk/build node_modules/.stamp

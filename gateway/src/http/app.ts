@@ -3,6 +3,7 @@ import { HTTP_HEADERS, isValidCorrelationId } from '@stargate/contracts';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { createRequestObserver } from '../observability/request-observer.js';
 import {
   extractHttpContext,
   startServerSpan,
@@ -46,6 +47,7 @@ function endServerSpan(request: FastifyRequest, status: number | undefined): voi
 }
 
 export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
+  const requestObserver = createRequestObserver(ctx.metrics, ctx.now);
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
@@ -113,11 +115,7 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   app.addHook('onResponse', async (request, reply) => {
     endServerSpan(request, reply.statusCode);
     const route = request.routeOptions.url ?? 'unmatched';
-    ctx.metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
-    ctx.metrics.requestDuration.observe(
-      { route, method: request.method },
-      Number(process.hrtime.bigint() - request.startedAt) / 1e9,
-    );
+    requestObserver.observe(request, reply);
     if (OPERATIONAL.has(route) || route.startsWith('/.well-known')) return;
     const status = reply.statusCode;
     const info = request.auditInfo;

@@ -260,7 +260,7 @@ describe('gateway process API', () => {
     expect(ready.status).toBe(200);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     for (const name of [
-      'gateway_requests_total{route="/api/stargate/processes",method="POST",status="202"}',
+      'gateway_requests_total{route="/api/stargate/processes",method="POST",status="202",tenant=',
       'gateway_request_duration_seconds_bucket',
       'gateway_publish_duration_seconds_bucket',
       'gateway_config_reloads_total{result="applied"} 1',

@@ -28,6 +28,8 @@ export function createProjector(deps: {
   store: StateStore;
   logger: Logger;
   metrics: Metrics;
+  /** Called with each state that was newer than the projection (metrics of results). */
+  onApplied?: (state: ProcessStateData) => void;
   prefetch?: number;
   retryDelayMs?: number;
 }) {
@@ -65,6 +67,7 @@ export function createProjector(deps: {
     try {
       const written = await deps.store.writeIfNewer(event.data);
       deps.metrics.projectedEvents.inc({ result: written ? 'applied' : 'stale' });
+      if (written) deps.onApplied?.(event.data);
       ch.ack(msg);
     } catch (err) {
       deps.metrics.redisErrors.inc({ operation: 'project' });
