@@ -35,6 +35,7 @@ import {
   startStack,
 } from '../support/stack.js';
 import { exampleConfig, orderData, waitTerminal } from '../support/system.js';
+import { kubernetesIdleRssMb } from './kube-rss.js';
 import { ensureWrk, type WrkResult, wrk, wrkAtRate } from './wrk.js';
 
 const execFileP = promisify(execFile);
@@ -307,6 +308,11 @@ async function main(): Promise<void> {
   const profileDir = PROFILE ? (isAbsolute(PROFILE) ? PROFILE : join(REPO_ROOT, PROFILE)) : undefined;
   if (profileDir) await mkdir(profileDir, { recursive: true });
   const cfg = await exampleConfig({ raiseLimits: true });
+  const kubeIdleRssMb = await kubernetesIdleRssMb(cfg.gatewayConfig);
+  log(
+    `gateway RSS at idle with the Kubernetes config source: ${kubeIdleRssMb ?? 'not measured (no kube-apiserver)'} MB`,
+  );
+  results.gatewayIdleRssKubernetesMb = kubeIdleRssMb ?? null;
   const stack = await startStack({
     ...cfg,
     gateways: 1,
@@ -519,7 +525,9 @@ function printTable(r: Record<string, unknown>): void {
       `  round ${i + 1} (load ${x.loadAverage}): hello ${x.helloRps}, peer ${x.peerRps}, GET ${x.getRps}, POST ${x.postRps} req/s; GET / peer ${x.getVsPeer}, GET / hello ${x.getVsHello}`,
     );
   out.push(`broker confirm of a submission (mean, from the gateway's metrics): ${t.brokerConfirmMeanMs} ms`);
-  out.push(`gateway RSS at idle (after start-up): ${r.gatewayIdleRssMb} MB`);
+  out.push(
+    `gateway RSS at idle (after start-up): ${r.gatewayIdleRssMb} MB with the file config source, ${r.gatewayIdleRssKubernetesMb ?? 'not measured'} MB with the Kubernetes source`,
+  );
   for (const s of (r.submitToResult ?? []) as {
     mode: string;
     p50ms: number;
