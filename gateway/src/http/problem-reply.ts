@@ -76,6 +76,7 @@ export function sendProblem(
       instance: request.url.split('?')[0],
       ...(err.retryAfter !== undefined ? { retryAfter: err.retryAfter } : {}),
       ...(err.errors ? { errors: err.errors } : {}),
+      ...(err.errorCount !== undefined ? { errorCount: err.errorCount } : {}),
     },
     new Date(ctx.now()),
   );

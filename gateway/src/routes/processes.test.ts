@@ -206,7 +206,7 @@ describe('gateway process API', () => {
       ['order', ['submit', 'read', 'cancel']],
       ['shipment', ['read']],
     ]);
-    const doc = (await (await fetch(`${url}/openapi.json`)).json()) as {
+    const doc = (await (await fetch(`${url}/openapi.json`, { headers: auth() })).json()) as {
       openapi: string;
       servers: { url: string }[];
       paths: Record<string, unknown>;
