@@ -63,7 +63,11 @@ e2e: deps services build ## only the whole-system suite (processes, faults, host
 dev: deps build ## run StarGate on this machine: API server, operator, gateway, workers, demo, live onboarding
 	node e2e/dist/dev/main.js
 
-bench: deps services build ## benchmarks: print numbers, write bench/results.json
+bench: deps services build ## benchmarks (wrk): print numbers, write bench/results.json
+	@command -v wrk >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null \
+	  || { $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	       $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; }; }
 	node e2e/dist/bench/run.js
 	node e2e/dist/bench/private-side.js
 

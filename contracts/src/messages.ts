@@ -50,7 +50,11 @@ export interface ProcessCommandData {
   requestedAt: string;
 }
 
-/** `stargate.audit`: one record per gateway request, stored append-only by the server. */
+/**
+ * `stargate.audit`: one record per gateway request, stored append-only by the server. An
+ * access record (`count` > 1) stands for several successful reads of one process by one
+ * client within one batch: `time` is the first, `lastTime` the last, `correlationIds` all.
+ */
 export interface AuditRecordData {
   auditId: string;
   time: string;
@@ -65,6 +69,14 @@ export interface AuditRecordData {
   status: number;
   correlationId: string;
   remoteAddress?: string;
+  count?: number;
+  lastTime?: string;
+  correlationIds?: string[];
+}
+
+/** `stargate.audit`, type `io.stargate.audit.batch`: records in the order the gateway made them. */
+export interface AuditBatchData {
+  records: AuditRecordData[];
 }
 
 /** `stargate.rpc`: request/reply queries from a gateway to the server (direct reply-to). */

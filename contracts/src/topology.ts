@@ -114,6 +114,7 @@ export const MESSAGE_TYPES = {
   processCancel: 'io.stargate.process.cancel',
   processRetry: 'io.stargate.process.retry',
   audit: 'io.stargate.audit',
+  auditBatch: 'io.stargate.audit.batch',
   rpcGetProcess: 'io.stargate.rpc.get-process',
   rpcListProcesses: 'io.stargate.rpc.list-processes',
 } as const;

@@ -30,7 +30,7 @@ import { MongoClient } from 'mongodb';
 import pino from 'pino';
 import { REPO_ROOT, type Stack, startStack } from '../support/stack.js';
 import { exampleConfig, orderData } from '../support/system.js';
-import { percentile, round } from './load.js';
+import { percentile, round } from './stats.js';
 
 const WORKERS = Number(process.env.STARGATE_BENCH_WORKERS ?? 2);
 const BURST = Number(process.env.STARGATE_BENCH_BURST ?? 3000);

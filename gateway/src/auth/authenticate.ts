@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../http/errors.js';
 import type { GatewayContext } from '../http/context.js';
 import { rateLimitHeaders, retryAfterSeconds } from '../ratelimit/rate-limiter.js';
+import { isProcessId } from '../state/prefetched-state.js';
 import type { Principal } from './principal.js';
 
 /** Verifies the bearer token against the config in force now. */
@@ -33,14 +34,22 @@ export function requireScope(principal: Principal, processType: string, operatio
   }
 }
 
-/** Charges the tenant's budget (and the type's, when given); sets the headers on every answer. */
+/**
+ * Charges the tenant's budget (and the type's, when given); sets the headers on every answer.
+ * `readProcess`: the id of a process the request will read — its state is fetched in the same
+ * Redis round trip and left on the request for the process reader (`prefetchedState`).
+ */
 export async function enforceRateLimit(
   ctx: GatewayContext,
   principal: Principal,
   reply: FastifyReply,
   processType?: string,
+  readProcess?: unknown,
 ): Promise<void> {
-  const decision = await ctx.rateLimiter.check(principal.tenant, processType);
+  const readKey = isProcessId(readProcess) ? ctx.keys.process(principal.tenant.id, readProcess) : undefined;
+  const decision = await ctx.rateLimiter.check(principal.tenant, processType, readKey);
+  if (readKey && decision.read !== undefined)
+    reply.request.prefetchedState = { key: readKey, raw: decision.read };
   reply.headers(rateLimitHeaders(decision));
   if (!decision.allowed) {
     ctx.metrics.rateLimitExceeded.inc({ tenant: principal.tenant.id });

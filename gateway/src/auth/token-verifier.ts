@@ -4,6 +4,7 @@ import type { LoadedConfig } from '../config/config-store.js';
 import { GatewayError } from '../http/errors.js';
 import type { Principal } from './principal.js';
 import type { SigningKeys } from './signing-keys.js';
+import { createVerifiedTokenCache, type VerifiedClaims } from './verified-token-cache.js';
 
 export interface TokenVerifier {
   verify(token: string, config: LoadedConfig): Promise<Principal>;
@@ -35,7 +36,22 @@ export function createTokenVerifier(deps: {
   issuer: () => string;
   audience: string;
   now: () => number;
+  /** Bound of the verified-token cache (0 turns it off). */
+  cacheEntries?: number;
 }): TokenVerifier {
+  const cacheEntries = deps.cacheEntries ?? 10_000;
+  const cache =
+    cacheEntries > 0 ? createVerifiedTokenCache({ maxEntries: cacheEntries, now: deps.now }) : undefined;
+  // The kids of each key set, so a cached token whose key was rotated out is refused.
+  const kidsBySet = new WeakMap<SigningKeys, Set<string>>();
+  const kidsOf = (keys: SigningKeys) => {
+    let kids = kidsBySet.get(keys);
+    if (!kids) {
+      kids = new Set(keys.jwks.keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string'));
+      kidsBySet.set(keys, kids);
+    }
+    return kids;
+  };
   const remoteSets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
   const remote = (url: string) => {
     let set = remoteSets.get(url);
@@ -68,8 +84,27 @@ export function createTokenVerifier(deps: {
     return principal;
   }
 
+  /** The principal for a verified token of our own, against the config in force now. */
+  function ownPrincipal(config: LoadedConfig, claims: VerifiedClaims): Principal {
+    // Same config object, same answer: config changes swap in a new object.
+    if (claims.derived?.config === config) return claims.derived.principal;
+    const principal = principalFor(config, claims.tenantId, claims.clientId, claims.scope, claims.jti);
+    if (principal.tenant.clientId !== claims.clientId) throw invalid('client_mismatch');
+    claims.derived = { config, principal };
+    return principal;
+  }
+
   return {
     async verify(token, config) {
+      const cacheKey = cache?.keyOf(token);
+      if (cache && cacheKey) {
+        const hit = cache.get(cacheKey);
+        if (hit) {
+          if (hit.issuer === deps.issuer() && kidsOf(deps.keys()).has(hit.kid))
+            return ownPrincipal(config, hit);
+          cache.delete(cacheKey);
+        }
+      }
       let unverified: JWTPayload;
       try {
         unverified = decodeJwt(token);
@@ -78,8 +113,12 @@ export function createTokenVerifier(deps: {
       }
       if (unverified.iss === deps.issuer()) {
         let payload: JWTPayload;
+        let kid: string | undefined;
         try {
-          ({ payload } = await jwtVerify(token, deps.keys().keySet, {
+          ({
+            payload,
+            protectedHeader: { kid },
+          } = await jwtVerify(token, deps.keys().keySet, {
             algorithms: ['ES256'],
             issuer: deps.issuer(),
             audience: deps.audience,
@@ -91,9 +130,19 @@ export function createTokenVerifier(deps: {
           throw invalid(reasonOf(err));
         }
         if (typeof payload.tid !== 'string' || typeof payload.sub !== 'string') throw invalid('malformed');
-        const principal = principalFor(config, payload.tid, payload.sub, payload.scope, payload.jti);
-        if (principal.tenant.clientId !== payload.sub) throw invalid('client_mismatch');
-        return principal;
+        const claims: VerifiedClaims = {
+          tenantId: payload.tid,
+          clientId: payload.sub,
+          scope: payload.scope,
+          ...(payload.jti ? { jti: payload.jti } : {}),
+          kid: kid ?? '',
+          issuer: deps.issuer(),
+          expiresAtMs: ((payload.exp ?? 0) + TOKEN_CLOCK_SKEW_SECONDS) * 1000,
+        };
+        // Cached once the signature and claims are good, whatever the tenant's state: that is
+        // checked on every use, so a suspended tenant's token is refused but works on resume.
+        if (cache && cacheKey && kid) cache.set(cacheKey, claims);
+        return ownPrincipal(config, claims);
       }
       const candidates =
         typeof unverified.iss === 'string' ? config.tenantByIssuer.get(unverified.iss) : undefined;

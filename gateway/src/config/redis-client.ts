@@ -34,6 +34,8 @@ function urlOptions(url: string): RedisOptions {
 
 // Fail fast instead of queueing while Redis is down: callers have fallbacks (local limiter, RPC).
 const FAIL_FAST: RedisOptions = {
+  // Commands issued in the same tick (many concurrent requests) leave in one write.
+  enableAutoPipelining: true,
   enableOfflineQueue: false,
   maxRetriesPerRequest: 1,
   commandTimeout: 1000,
@@ -56,6 +58,7 @@ export function createRedisClient(url: string, topology: RedisTopology = { mode:
   }
   if (topology.mode === 'cluster') {
     const cluster = new Cluster(topology.nodes, {
+      enableAutoPipelining: true,
       enableOfflineQueue: false,
       redisOptions: { ...FAIL_FAST, ...urlOptions(url) },
     });

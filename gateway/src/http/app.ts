@@ -4,7 +4,12 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { createRequestObserver } from '../observability/request-observer.js';
-import { extractHttpContext, startServerSpan, traceHeadersOf } from '../observability/tracing.js';
+import {
+  extractHttpContext,
+  startServerSpan,
+  traceHeadersOf,
+  tracingEnabled,
+} from '../observability/tracing.js';
 import { registerHealthRoutes } from '../routes/health.js';
 import { registerOAuthRoutes } from '../routes/oauth.js';
 import { registerProcessTypeRoutes } from '../routes/process-types.js';
@@ -88,7 +93,8 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
     stripIdentityHeaders(request);
     const route = request.routeOptions.url;
     // Probes and scrapes are not traced: they would drown the traces worth looking at.
-    if (route && (OPERATIONAL.has(route) || route.startsWith('/.well-known'))) {
+    // Without a tracer provider there is nothing to record: no span bookkeeping per request.
+    if ((route && (OPERATIONAL.has(route) || route.startsWith('/.well-known'))) || !tracingEnabled()) {
       request.trace = traceContext(request);
     } else {
       const parent = extractHttpContext(request.headers);

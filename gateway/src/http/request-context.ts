@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   CLIENT_IDENTITY_HEADERS,
   formatTraceparent,
@@ -8,6 +7,7 @@ import {
 import type { Context, Span } from '@opentelemetry/api';
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal.js';
+import { randomHex } from '../observability/random-hex.js';
 
 export interface AuditInfo {
   action: string;
@@ -40,8 +40,8 @@ export function stripIdentityHeaders(request: FastifyRequest): void {
 export function traceContext(request: FastifyRequest): { traceparent: string; tracestate?: string } {
   const incoming = parseTraceparent(request.headers[HTTP_HEADERS.traceparent]);
   const traceparent = formatTraceparent({
-    traceId: incoming?.traceId ?? randomBytes(16).toString('hex'),
-    parentId: randomBytes(8).toString('hex'),
+    traceId: incoming?.traceId ?? randomHex(16),
+    parentId: randomHex(8),
     sampled: incoming?.sampled ?? false,
   });
   const tracestate = request.headers[HTTP_HEADERS.tracestate];

@@ -47,6 +47,12 @@ export type Begin =
  */
 export function createIdempotencyStore(deps: { redis: Redis; keys: RedisKeys; ttlSeconds: number }) {
   const key = (tenantId: string, idemKey: string) => deps.keys.idempotency(tenantId, idemKey);
+  /** The record `complete` stores, for writing it along with other keys in one round trip. */
+  const completion = (tenantId: string, idemKey: string, hash: string, response: StoredResponse) => ({
+    key: key(tenantId, idemKey),
+    value: JSON.stringify({ state: 'done', hash, response } satisfies Record_),
+    ttlSeconds: deps.ttlSeconds,
+  });
   return {
     async begin(tenantId: string, idemKey: string, hash: string): Promise<Begin> {
       const k = key(tenantId, idemKey);
@@ -67,13 +73,10 @@ export function createIdempotencyStore(deps: { redis: Redis; keys: RedisKeys; tt
       return { kind: 'replay', response: rec.response };
     },
     async complete(tenantId: string, idemKey: string, hash: string, response: StoredResponse): Promise<void> {
-      await deps.redis.set(
-        key(tenantId, idemKey),
-        JSON.stringify({ state: 'done', hash, response } satisfies Record_),
-        'EX',
-        deps.ttlSeconds,
-      );
+      const done = completion(tenantId, idemKey, hash, response);
+      await deps.redis.set(done.key, done.value, 'EX', done.ttlSeconds);
     },
+    completion,
     async release(tenantId: string, idemKey: string): Promise<void> {
       await deps.redis.del(key(tenantId, idemKey));
     },

@@ -3,6 +3,7 @@ import {
   type Context,
   defaultTextMapGetter,
   defaultTextMapSetter,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
@@ -21,6 +22,18 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 // provider is registered, and the incoming context must be read either way.
 const propagator = new W3CTraceContextPropagator();
 const tracer = () => trace.getTracer('@stargate/gateway');
+
+/**
+ * Whether a tracer provider is registered. Without one, requests skip span bookkeeping
+ * altogether and forward the hand-made trace context (request-context.ts).
+ */
+export function tracingEnabled(): boolean {
+  const provider = trace.getTracerProvider();
+  return (
+    !(provider instanceof ProxyTracerProvider) ||
+    provider.getDelegateTracer('@stargate/gateway') !== undefined
+  );
+}
 
 export interface TraceHeaders {
   traceparent: string;

@@ -23,6 +23,8 @@ export interface BucketResult {
 export interface Decision {
   allowed: boolean;
   buckets: BucketResult[];
+  /** The state read in the same Redis round trip, when one was asked for and Redis decided. */
+  read?: string | null;
 }
 
 export function emissionIntervalMs(spec: Pick<BucketSpec, 'requestsPerMinute'>): number {

@@ -46,11 +46,15 @@ export function createRateLimiter(deps: {
   }
 
   return {
-    async check(tenant: TenantConfig, processType?: string): Promise<Decision> {
+    /**
+     * `readKey`: a Redis state key to read in the same round trip (`decision.read`); absent
+     * from the decision when the local limiter decided, so the caller reads it itself.
+     */
+    async check(tenant: TenantConfig, processType?: string, readKey?: string): Promise<Decision> {
       const specs = specsFor(tenant, processType);
       if (breaker.allowRequest()) {
         try {
-          const decision = await remote.check(specs);
+          const decision = await remote.check(specs, readKey);
           breaker.success();
           return decision;
         } catch (err) {

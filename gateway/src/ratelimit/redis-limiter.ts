@@ -6,15 +6,18 @@ import { emissionIntervalMs } from './gcra.js';
 /**
  * GCRA over several buckets in one script, so concurrent gateways share one budget exactly.
  * The clock is Redis's own (TIME), so gateways with skewed clocks still agree.
- * KEYS: bucket keys (same hash tag); ARGV: per bucket emission interval ms, burst.
- * Returns allowed, then per bucket: remaining, retryAfterMs, resetMs.
+ * KEYS: bucket keys (same hash tag), then optionally a process state hash to read in the same
+ * round trip (a status read needs both); ARGV: per bucket emission interval ms, burst.
+ * Returns allowed, then per bucket: remaining, retryAfterMs, resetMs; then, when a state key
+ * was given, its `d` field (nil when absent).
  */
 const GCRA = luaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local allowed = 1
 local rows = {}
-for i = 1, #KEYS do
+local buckets = #ARGV / 2
+for i = 1, buckets do
   local interval = tonumber(ARGV[2 * i - 1])
   local limit = tonumber(ARGV[2 * i]) * interval
   local tat = tonumber(redis.call('GET', KEYS[i]) or now)
@@ -25,7 +28,7 @@ for i = 1, #KEYS do
   rows[i] = {interval, limit, tat, newTat, ok}
 end
 local out = {allowed}
-for i = 1, #KEYS do
+for i = 1, buckets do
   local r = rows[i]
   local after = r[3]
   if allowed == 1 then
@@ -38,19 +41,22 @@ for i = 1, #KEYS do
   table.insert(out, retry)
   table.insert(out, math.ceil(after - now))
 end
+if #KEYS > buckets then
+  table.insert(out, redis.call('HGET', KEYS[buckets + 1], 'd'))
+end
 return out
 `);
 
 export function createRedisLimiter(deps: { redis: Redis }) {
   return {
-    async check(specs: BucketSpec[]): Promise<Decision> {
+    /** `readKey`: a process state hash whose `d` field comes back as `read` (null when absent). */
+    async check(specs: BucketSpec[], readKey?: string): Promise<Decision> {
       const args = specs.flatMap((s) => [String(emissionIntervalMs(s)), String(s.burst)]);
-      const out = (await GCRA(
-        deps.redis,
-        specs.map((s) => s.key),
-        args,
-      )) as number[];
+      const keys = specs.map((s) => s.key);
+      if (readKey) keys.push(readKey);
+      const out = (await GCRA(deps.redis, keys, args)) as (number | string | null)[];
       return {
+        ...(readKey ? { read: (out[1 + specs.length * 3] as string | null | undefined) ?? null } : {}),
         allowed: out[0] === 1,
         buckets: specs.map((spec, i) => ({
           spec,

@@ -236,7 +236,10 @@ describe('gateway process API', () => {
       for (;;) {
         const msg = await ch.get(QUEUES.audit, { noAck: true });
         if (!msg) break;
-        records.push((JSON.parse(msg.content.toString()) as { data: (typeof records)[number] }).data);
+        // One message per batch of records.
+        records.push(
+          ...(JSON.parse(msg.content.toString()) as { data: { records: typeof records } }).data.records,
+        );
       }
       return records.some((r) => r.action === 'submit' && r.status === 415);
     });

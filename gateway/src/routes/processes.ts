@@ -31,6 +31,7 @@ import { GatewayError } from '../http/errors.js';
 import { payloadHash } from '../idempotency/idempotency-store.js';
 import { processIdFor } from '../idempotency/process-id.js';
 import { redactSensitive } from '../observability/logger.js';
+import { takePrefetchedState } from '../state/prefetched-state.js';
 import { etagMatches, etagOf, statusUrl, toView } from './process-view.js';
 
 const MAX_WAIT_SECONDS = 60;
@@ -122,6 +123,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
       id,
       amqpHeaders(request, principal),
       request.otelContext,
+      takePrefetchedState(request),
     );
     // Absent and "another tenant's" are the same answer.
     if (!state || state.tenantId !== principal.tenant.id)
@@ -320,28 +322,28 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
         createdAt: now.toISOString(),
         ...(estimated ? { estimatedCompletionTime: estimated } : {}),
       };
-      // Version 0: any event from the server supersedes this optimistic record. Awaited, so a
-      // status read right after the 202 finds it even before the server has recorded the process.
-      await ctx.stateStore
-        .writeIfNewer({
-          ...accepted,
-          tenantId: principal.tenant.id,
-          version: 0,
-          updatedAt: accepted.createdAt,
-        })
-        .catch((err: Error) => {
-          ctx.metrics.redisErrors.inc({ operation: 'state-write' });
-          request.log.warn({ err: err.message }, 'accepted state not cached');
-        });
       const headers = {
         location: accepted.statusUrl,
         'retry-after': String(Math.max(1, Math.ceil(type.polling.firstPollSeconds))),
       };
-      if (claimed) {
-        await ctx.idempotency
-          .complete(principal.tenant.id, idemKey!, hash, { status: 202, headers, body: accepted })
-          .catch((err: Error) => request.log.warn({ err: err.message }, 'idempotency record not stored'));
-      }
+      // Version 0: any event from the server supersedes this optimistic record. Awaited, so a
+      // status read right after the 202 finds it even before the server has recorded the process.
+      // The idempotency record is completed in the same Redis round trip.
+      await ctx.stateStore
+        .writeIfNewer(
+          { ...accepted, tenantId: principal.tenant.id, version: 0, updatedAt: accepted.createdAt },
+          claimed
+            ? ctx.idempotency.completion(principal.tenant.id, idemKey!, hash, {
+                status: 202,
+                headers,
+                body: accepted,
+              })
+            : undefined,
+        )
+        .catch((err: Error) => {
+          ctx.metrics.redisErrors.inc({ operation: 'state-write' });
+          request.log.warn({ err: err.message }, 'accepted state and idempotency record not stored');
+        });
       // The payload only at debug (copied and redacted only then), never the fields its type marks sensitive.
       if (ctx.logger.isLevelEnabled('debug'))
         request.log.debug(
@@ -370,7 +372,9 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
       },
       preValidation: async (request, reply) => {
         request.auditInfo = { action: 'status' };
-        await enforceRateLimit(ctx, await authenticate(ctx, request), reply);
+        // The state is read in the rate limit's Redis round trip.
+        const { id } = request.params as { id?: unknown };
+        await enforceRateLimit(ctx, await authenticate(ctx, request), reply, undefined, id);
       },
     },
     async (request, reply) => {

@@ -4,6 +4,7 @@ import type { RpcClient } from '../broker/rpc-client.js';
 import { GatewayError } from '../http/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { PrefetchedState } from './prefetched-state.js';
 import type { StateStore } from './state-store.js';
 
 /**
@@ -23,9 +24,14 @@ export function createProcessReader(deps: {
       processId: string,
       headers: Record<string, unknown> = {},
       traceContext?: Context,
+      /** Read with the rate limit in the same round trip; used when it is this process's key. */
+      prefetched?: PrefetchedState,
     ): Promise<ProcessStateData | undefined> {
       try {
-        const cached = await deps.store.get(tenantId, processId);
+        const cached =
+          prefetched && prefetched.key === deps.store.keyOf(tenantId, processId)
+            ? deps.store.parse(tenantId, prefetched.raw)
+            : await deps.store.get(tenantId, processId);
         if (cached) return cached;
       } catch (err) {
         deps.metrics.redisErrors.inc({ operation: 'state-read' });

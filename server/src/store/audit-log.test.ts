@@ -35,12 +35,12 @@ describe('audit log', () => {
     await client.close();
   });
 
-  it('stores records that arrive together with one insertMany, and a redelivered record once', async () => {
+  it('stores a batch with one insertMany, and a redelivered record once', async () => {
     inserts = 0;
-    await Promise.all(Array.from({ length: 200 }, (_, i) => log.append(record(i))));
-    expect(inserts).toBeLessThanOrEqual(2);
+    await log.appendMany(Array.from({ length: 200 }, (_, i) => record(i)));
+    expect(inserts).toBe(1);
     // Redeliveries mixed with new records: the new ones are stored, the old ones not twice.
-    await Promise.all([0, 1, 200, 2, 201].map((i) => log.append(record(i))));
+    await log.appendMany([0, 1, 200, 2, 201].map((i) => record(i)));
     const audit = client.db(dbName).collection('audit_log');
     expect(await audit.countDocuments({})).toBe(202);
     expect(await audit.countDocuments({ auditId: 'a-1' })).toBe(1);
