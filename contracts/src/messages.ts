@@ -77,11 +77,15 @@ export type RpcRequest =
       processType?: string;
       limit: number;
       cursor?: string;
-    };
+    }
+  /** A block of `count` process-id sequence numbers of the UTC `day` (YYYYMMDD), never handed out again. */
+  | { kind: 'reserve-process-ids'; day: string; count: number };
 
 export type RpcReply =
   | { ok: true; kind: 'get-process'; process: ProcessView | null }
   | { ok: true; kind: 'list-processes'; page: ProcessPage }
+  /** Sequence numbers `first` … `first + count - 1` of `day`. */
+  | { ok: true; kind: 'reserve-process-ids'; day: string; first: number; count: number }
   | { ok: false; error: ProcessError };
 
 export type { PollingHints };

@@ -13,6 +13,7 @@ import { startHealthServer } from './observability/health-server.js';
 import { createMetrics, type ServerMetrics } from './observability/metrics.js';
 import { createRetentionJob, type RetentionJob } from './retention/retention-job.js';
 import { inConsumerSpan } from './observability/tracing.js';
+import { createProcessIdBlocks } from './rpc/process-id-blocks.js';
 import { answerRpc } from './rpc/rpc-handler.js';
 import { handleAuditRecord } from './runtime/audit-consumer.js';
 import { handleCommand } from './runtime/command-consumer.js';
@@ -56,6 +57,7 @@ export function createServer(deps: ServerDeps): StargateServer {
   const cipher = createFieldCipher(deps.encryptionKeys ?? []);
   const store = createProcessStore(deps.db, cipher);
   const audit = createAuditLog(deps.db);
+  const processIds = createProcessIdBlocks(deps.db);
   let pubChannel: ConfirmChannel | undefined;
   let lagChannel: Channel | undefined;
   let consumers: Consumer[] = [];
@@ -245,7 +247,7 @@ export function createServer(deps: ServerDeps): StargateServer {
             `query ${QUEUES.rpc}`,
             msg.properties.headers,
             { 'messaging.destination.name': QUEUES.rpc },
-            () => answerRpc(store, query),
+            () => answerRpc(store, query, processIds),
           );
         } catch (err) {
           logger.warn({ err: (err as Error).message }, 'query failed');

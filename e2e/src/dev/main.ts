@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createClient } from '@stargate/client-sdk';
-import type { ProcessView } from '@stargate/contracts';
+import type { ProcessStatusBody } from '@stargate/contracts';
 import { DEV_CREDENTIALS_FILE, renderFolder } from '@stargate/operator';
 import { parse as parseYaml } from 'yaml';
 import { freePort, type ManagedProcess, REPO_ROOT, startProcess } from '../support/stack.js';
@@ -72,10 +72,8 @@ async function portFree(port: number): Promise<boolean> {
   });
 }
 
-function describe(view: ProcessView): string {
-  const progress = view.progress
-    ? ` ${view.progress.percent}%${view.progress.currentStep ? ` ${view.progress.currentStep}` : ''}`
-    : '';
+function describe(view: ProcessStatusBody): string {
+  const progress = view.progress ? ` ${view.progress}%${view.currentStep ? ` ${view.currentStep}` : ''}` : '';
   return `${view.processType} ${view.clientProcessId ?? view.processId}: ${view.status}${progress}`;
 }
 
@@ -145,7 +143,7 @@ async function demo(
           completed++;
           say(`  ✓ ${describe(view)} → ${JSON.stringify(view.result)}`);
         } catch (err) {
-          const e = err as { message?: string; view?: ProcessView };
+          const e = err as { message?: string; view?: ProcessStatusBody };
           say(
             `  ✗ ${h.processType} ${h.clientProcessId}: ${e.view?.error ? `${e.view.error.code}: ${e.view.error.message}` : e.message}`,
           );

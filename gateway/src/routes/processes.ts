@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   AMQP_HEADERS,
+  CommandAcceptedSchema,
   cancelRoutingKey,
   cloudEvent,
   EXCHANGES,
@@ -12,9 +13,16 @@ import {
   type ProcessRequestedData,
   type ProcessStateData,
   type ProcessStatus,
+  ProcessListSchema,
+  ProcessStatusSchema,
   parsePreferWait,
+  presentAccepted,
   retryRoutingKey,
-  type SubmitAccepted,
+  statusPath,
+  SubmitAcceptedSchema,
+  SubmitRequestSchema,
+  type SubmitRequest,
+  WIRE_SCHEMAS,
 } from '@stargate/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EVENT_SOURCE } from '../audit/audit.js';
@@ -23,45 +31,34 @@ import type { Principal } from '../auth/principal.js';
 import type { GatewayContext } from '../http/context.js';
 import { GatewayError } from '../http/errors.js';
 import { payloadHash } from '../idempotency/idempotency-store.js';
-import { processIdFor } from '../idempotency/process-id.js';
+import { ProcessIdsUnavailableError } from '../idempotency/process-id-allocator.js';
 import { redactSensitive } from '../observability/logger.js';
-import { etagMatches, etagOf, statusUrl, toView } from './process-view.js';
+import { etagMatches, etagOf, present, statusUrl } from './process-view.js';
 
 const MAX_WAIT_SECONDS = 60;
 
 const problemRef = { $ref: 'Problem#' };
 
-const submitBody = {
-  type: 'object',
-  required: ['processType', 'data'],
-  properties: {
-    processType: { type: 'string', minLength: 1, maxLength: 63 },
-    clientProcessId: { type: 'string', minLength: 1, maxLength: 200 },
-    idempotencyKey: { type: 'string', minLength: 1, maxLength: 255 },
-    data: { description: "Validated against the process type's requestSchema (see components)" },
-  },
-} as const;
+/**
+ * The contract's schemas (contracts/src/api/wire-schemas.ts) as route schemas, so the
+ * OpenAPI document is generated from them. `$id`s are dropped (fastify registers route
+ * schemas per route) and the list's item reference is inlined.
+ */
+function routeSchema<T extends object>(schema: T): Omit<T, '$id'> {
+  const { $id: _id, ...rest } = schema as T & { $id?: string };
+  return rest;
+}
+const { $id: _statusId, ...statusSchema } = ProcessStatusSchema;
+const listSchema = {
+  ...routeSchema(ProcessListSchema),
+  properties: { ...ProcessListSchema.properties, items: { type: 'array', items: statusSchema } },
+};
 
-const processViewSchema = {
-  type: 'object',
-  additionalProperties: true,
-  properties: {
-    processId: { type: 'string' },
-    clientProcessId: { type: 'string' },
-    processType: { type: 'string' },
-    status: { type: 'string', enum: [...PROCESS_STATUSES] },
-    version: { type: 'integer' },
-    createdAt: { type: 'string' },
-    updatedAt: { type: 'string' },
-    statusUrl: { type: 'string' },
-    estimatedCompletionTime: { type: 'string' },
-    progress: { type: 'object', additionalProperties: true },
-    result: {},
-    error: { type: 'object', additionalProperties: true },
-    attempts: { type: 'integer' },
-    completedAt: { type: 'string' },
-  },
-} as const;
+/**
+ * Answers are built by the contract's presentation functions and written with JSON.stringify:
+ * the response schemas document them (OpenAPI) but do not filter them.
+ */
+const plainJson = () => (data: unknown) => JSON.stringify(data);
 
 const idParams = {
   type: 'object',
@@ -85,25 +82,7 @@ function isJson(request: FastifyRequest): boolean {
 }
 
 export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
-  app.addSchema({
-    $id: 'Problem',
-    type: 'object',
-    properties: {
-      type: { type: 'string' },
-      title: { type: 'string' },
-      status: { type: 'integer' },
-      detail: { type: 'string' },
-      error: { type: 'string' },
-      message: { type: 'string' },
-      timestamp: { type: 'string' },
-      correlationId: { type: 'string' },
-      retryAfter: { type: 'number' },
-      errors: {
-        type: 'array',
-        items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
-      },
-    },
-  });
+  app.addSchema({ ...routeSchema(WIRE_SCHEMAS.Error), $id: 'Problem' });
 
   async function readOwn(
     request: FastifyRequest,
@@ -133,24 +112,14 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           type: 'object',
           properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 255 } },
         },
-        body: submitBody,
+        body: routeSchema(SubmitRequestSchema),
         response: {
-          202: {
-            type: 'object',
-            properties: {
-              processId: { type: 'string' },
-              clientProcessId: { type: 'string' },
-              processType: { type: 'string' },
-              status: { type: 'string' },
-              statusUrl: { type: 'string' },
-              createdAt: { type: 'string' },
-              estimatedCompletionTime: { type: 'string' },
-            },
-          },
+          202: routeSchema(SubmitAcceptedSchema),
           '4xx': problemRef,
           '5xx': problemRef,
         },
       },
+      serializerCompiler: plainJson,
       // Auth and the JSON check come before body validation: an anonymous caller learns nothing.
       preValidation: async (request, reply) => {
         request.auditInfo = { action: 'submit' };
@@ -169,12 +138,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
     },
     async (request, reply) => {
       const principal = request.principal!;
-      const body = request.body as {
-        processType: string;
-        clientProcessId?: string;
-        idempotencyKey?: string;
-        data: unknown;
-      };
+      const body = request.body as SubmitRequest;
       const config = ctx.config.current()!;
       request.auditInfo = { action: 'submit', processType: body.processType };
       const type = config.processType.get(body.processType);
@@ -218,6 +182,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
       });
 
       let claimed = false;
+      let reusedId: string | undefined;
       if (idemKey !== undefined) {
         try {
           const begin = await ctx.idempotency.begin(principal.tenant.id, idemKey, hash);
@@ -245,6 +210,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
               .send(begin.response.body);
           }
           claimed = true;
+          reusedId = begin.processId;
         } catch (err) {
           if (err instanceof GatewayError) throw err;
           // Redis is down: the server's unique (tenant, idempotencyKey) index still deduplicates.
@@ -257,14 +223,24 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
       }
 
       const now = new Date(ctx.now());
-      const processId = processIdFor(principal.tenant.id, idemKey);
+      let processId: string;
+      try {
+        processId = reusedId ?? (await ctx.processIds.next());
+      } catch (err) {
+        if (claimed) await ctx.idempotency.release(principal.tenant.id, idemKey!).catch(() => undefined);
+        if (!(err instanceof ProcessIdsUnavailableError)) throw err;
+        request.log.warn({ err: String(err.cause) }, 'no process id block; refusing the submit');
+        throw new GatewayError('SERVICE_UNAVAILABLE', 'The service is temporarily unavailable; retry later', {
+          retryAfter: 5,
+        });
+      }
       request.auditInfo.processId = processId;
       const message: ProcessRequestedData = {
         processId,
         tenantId: principal.tenant.id,
         clientId: principal.clientId,
         processType: type.name,
-        ...(body.clientProcessId !== undefined ? { clientProcessId: body.clientProcessId } : {}),
+        clientProcessId: body.clientProcessId,
         ...(idemKey !== undefined ? { idempotencyKey: idemKey } : {}),
         payloadHash: hash,
         data: body.data,
@@ -295,30 +271,32 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           }),
         });
       } catch (err) {
-        if (claimed) await ctx.idempotency.release(principal.tenant.id, idemKey!).catch(() => undefined);
+        // The broker may hold the message although its confirm was lost: the resend keeps the id.
+        if (claimed)
+          await ctx.idempotency.reopen(principal.tenant.id, idemKey!, hash, processId).catch(() => undefined);
         throw err;
       }
 
-      const estimated =
-        type.estimatedDurationSeconds !== undefined
-          ? new Date(now.getTime() + type.estimatedDurationSeconds * 1000).toISOString()
-          : undefined;
-      const accepted: SubmitAccepted = {
-        processId,
-        ...(body.clientProcessId !== undefined ? { clientProcessId: body.clientProcessId } : {}),
-        processType: type.name,
-        status: 'accepted',
-        statusUrl: statusUrl(ctx.publicUrl, processId),
-        createdAt: now.toISOString(),
-        ...(estimated ? { estimatedCompletionTime: estimated } : {}),
-      };
+      const accepted = presentAccepted(
+        {
+          processId,
+          clientProcessId: body.clientProcessId,
+          processType: type.name,
+          createdAt: now.toISOString(),
+        },
+        { estimatedDurationSeconds: type.estimatedDurationSeconds },
+      );
       // Version 0: any event from the server supersedes this optimistic record. Awaited, so a
       // status read right after the 202 finds it even before the server has recorded the process.
       await ctx.stateStore
         .writeIfNewer({
-          ...accepted,
+          processId,
+          clientProcessId: body.clientProcessId,
+          processType: type.name,
+          status: 'accepted',
           tenantId: principal.tenant.id,
           version: 0,
+          createdAt: accepted.createdAt,
           updatedAt: accepted.createdAt,
         })
         .catch((err: Error) => {
@@ -326,7 +304,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           request.log.warn({ err: err.message }, 'accepted state not cached');
         });
       const headers = {
-        location: accepted.statusUrl,
+        location: statusUrl(ctx.publicUrl, processId),
         'retry-after': String(Math.max(1, Math.ceil(type.polling.firstPollSeconds))),
       };
       if (claimed) {
@@ -357,8 +335,9 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
         tags: ['processes'],
         security: [{ bearer: [] }],
         params: idParams,
-        response: { 200: processViewSchema, '4xx': problemRef, '5xx': problemRef },
+        response: { 200: statusSchema, '4xx': problemRef, '5xx': problemRef },
       },
+      serializerCompiler: plainJson,
       preValidation: async (request, reply) => {
         request.auditInfo = { action: 'status' };
         await enforceRateLimit(ctx, await authenticate(ctx, request), reply);
@@ -423,7 +402,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
         }
       }
       if (etagMatches(ifNoneMatch, etag)) return reply.code(304).send();
-      return reply.send(toView(state, ctx.publicUrl));
+      return reply.send(present(ctx, state));
     },
   );
 
@@ -445,17 +424,12 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           },
         },
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              items: { type: 'array', items: processViewSchema },
-              nextCursor: { type: 'string' },
-            },
-          },
+          200: listSchema,
           '4xx': problemRef,
           '5xx': problemRef,
         },
       },
+      serializerCompiler: plainJson,
       preValidation: async (request, reply) => {
         request.auditInfo = { action: 'list' };
         await enforceRateLimit(ctx, await authenticate(ctx, request), reply);
@@ -493,7 +467,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
       // Only types the token may read; the server pages by tenant.
       const items = reply.page.items
         .filter((p) => principal.scopes.has(`process:${p.processType}:read`))
-        .map((p) => toView(p, ctx.publicUrl));
+        .map((p) => present(ctx, p));
       return { items, ...(reply.page.nextCursor ? { nextCursor: reply.page.nextCursor } : {}) };
     },
   );
@@ -550,7 +524,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
     return reply
       .code(202)
       .header('location', statusUrl(ctx.publicUrl, id))
-      .send({ processId: id, command: name, status: state.status, statusUrl: statusUrl(ctx.publicUrl, id) });
+      .send({ processId: id, command: name, status: state.status, statusUrl: statusPath(id) });
   }
 
   for (const name of ['cancel', 'retry'] as const) {
@@ -562,8 +536,9 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           tags: ['processes'],
           security: [{ bearer: [] }],
           params: idParams,
-          response: { '4xx': problemRef, '5xx': problemRef },
+          response: { 202: routeSchema(CommandAcceptedSchema), '4xx': problemRef, '5xx': problemRef },
         },
+        serializerCompiler: plainJson,
         preValidation: async (request, reply) => {
           request.auditInfo = { action: name };
           await enforceRateLimit(ctx, await authenticate(ctx, request), reply);
