@@ -84,8 +84,8 @@ export type RpcRequest =
 export type RpcReply =
   | { ok: true; kind: 'get-process'; process: ProcessView | null }
   | { ok: true; kind: 'list-processes'; page: ProcessPage }
-  /** Sequence numbers `first` … `first + count - 1` of `day`. */
-  | { ok: true; kind: 'reserve-process-ids'; day: string; first: number; count: number }
+  /** Sequence numbers of `day`: each range is `first` … `first + count - 1`; at least the count asked for. */
+  | { ok: true; kind: 'reserve-process-ids'; day: string; ranges: { first: number; count: number }[] }
   | { ok: false; error: ProcessError };
 
 export type { PollingHints };

@@ -1,6 +1,6 @@
 import { formatProcessId, nextUtcDayStart, type RpcReply, utcDay } from '@stargate/contracts';
 
-export type ReserveBlock = (day: string, count: number) => Promise<{ first: number; count: number }>;
+export type ReserveBlock = (day: string, count: number) => Promise<{ first: number; count: number }[]>;
 
 export interface ProcessIdAllocatorOptions {
   /** Reserves a block of sequence numbers on the private side (`reserve-process-ids`). */
@@ -77,9 +77,9 @@ export function createProcessIdAllocator(options: ProcessIdAllocatorOptions): Pr
     lastRefillAt = at;
     const done = options
       .reserve(day, blockSize)
-      .then((block) => {
+      .then((blocks) => {
         const list = ranges.get(day) ?? [];
-        list.push({ next: block.first, end: block.first + block.count - 1 });
+        for (const b of blocks) list.push({ next: b.first, end: b.first + b.count - 1 });
         ranges.set(day, list);
       })
       .finally(() => refills.delete(day));
@@ -132,13 +132,16 @@ export function reserveOverRpc(
   return async (day, count) => {
     const reply = await call({ kind: 'reserve-process-ids', day, count });
     if (!reply.ok) throw new Error(`reserve-process-ids refused: ${reply.error.code} ${reply.error.message}`);
+    const valid = (r: { first: number; count: number }) =>
+      Number.isSafeInteger(r.first) && r.first >= 1 && Number.isSafeInteger(r.count) && r.count >= 1;
     if (
       reply.kind !== 'reserve-process-ids' ||
       reply.day !== day ||
-      !(reply.count >= 1) ||
-      !(reply.first >= 1)
+      !Array.isArray(reply.ranges) ||
+      reply.ranges.length === 0 ||
+      !reply.ranges.every(valid)
     )
       throw new Error('unexpected answer to reserve-process-ids');
-    return { first: reply.first, count: reply.count };
+    return reply.ranges;
   };
 }

@@ -192,7 +192,12 @@ export async function startFakeServer(
         // As the server does (in MongoDB): consecutive, never repeated blocks per day.
         const first = (server.sequences.get(req.day) ?? 0) + 1;
         server.sequences.set(req.day, first + req.count - 1);
-        reply = { ok: true, kind: 'reserve-process-ids', day: req.day, first, count: req.count };
+        reply = {
+          ok: true,
+          kind: 'reserve-process-ids',
+          day: req.day,
+          ranges: [{ first, count: req.count }],
+        };
       } else if (req.kind === 'get-process') {
         const p = server.processes.get(req.processId);
         const { tenantId: _t, ...view } = p ?? ({} as ProcessStateData);

@@ -1,37 +1,77 @@
 import { isUtcDay, type RpcReply } from '@stargate/contracts';
-import type { Db } from 'mongodb';
+import { type Db, MongoServerError } from 'mongodb';
 
-/** One document per UTC day: the last sequence number handed out in a block. */
+/** One document per slot of SLOT_SIZE sequence numbers of a UTC day, claimed by inserting it. */
 export const PROCESS_ID_BLOCKS_COLLECTION = 'process_id_blocks';
-const MAX_BLOCK = 100_000;
+export const SLOT_SIZE = 100;
+const MAX_COUNT = 100_000;
+const MAX_ATTEMPTS_PER_SLOT = 50;
 
-interface BlockDoc {
+interface SlotDoc {
   _id: string;
-  last: number;
+  day: string;
+  slot: number;
+  claimedAt: Date;
+}
+
+export interface IdRange {
+  first: number;
+  count: number;
 }
 
 export interface ProcessIdBlocks {
-  /** Reserves `count` sequence numbers of `day`; no two calls ever get the same number. */
-  reserve(day: string, count: number): Promise<{ first: number; count: number }>;
+  /** At least `count` sequence numbers of `day` (whole slots); no two calls ever get the same number. */
+  reserve(day: string, count: number): Promise<IdRange[]>;
+}
+
+function isDuplicateKey(err: unknown): boolean {
+  return err instanceof MongoServerError && err.code === 11000;
 }
 
 /**
- * The private side's store of process-id sequences (`reserve-process-ids` queries): an atomic
- * `$inc` per day in MongoDB, so ids stay unique across gateways, their restarts and the loss
- * of Redis. Uses only findOneAndUpdate with upsert, which FerretDB v1 supports. The documents
- * are a few bytes per day and are never removed (a removed day could hand out numbers again).
+ * The private side's store of process-id sequences (`reserve-process-ids` queries). A day's
+ * sequence is cut into slots of 100 numbers; a slot belongs to whoever inserts its document
+ * first (`_id` = day:slot). Only the uniqueness of `_id` is relied on: FerretDB v1 does not
+ * make `$inc` or conditional updates atomic under concurrency, but it does refuse a second
+ * insert of the same `_id`. So ids stay unique across gateways, their restarts and the loss
+ * of Redis. The documents are tiny and never removed (a removed slot could be claimed again).
  */
 export function createProcessIdBlocks(db: Db): ProcessIdBlocks {
-  const blocks = db.collection<BlockDoc>(PROCESS_ID_BLOCKS_COLLECTION);
+  const slots = db.collection<SlotDoc>(PROCESS_ID_BLOCKS_COLLECTION);
+
+  async function highestSlot(day: string): Promise<number> {
+    const [top] = await slots.find({ day }).sort({ slot: -1 }).limit(1).toArray();
+    return top?.slot ?? -1;
+  }
+
   return {
     async reserve(day, count) {
-      const doc = await blocks.findOneAndUpdate(
-        { _id: day },
-        { $inc: { last: count } },
-        { upsert: true, returnDocument: 'after' },
-      );
-      if (!doc) throw new Error('process id block not reserved');
-      return { first: doc.last - count + 1, count };
+      const wanted = Math.ceil(count / SLOT_SIZE);
+      const ranges: IdRange[] = [];
+      let candidate = (await highestSlot(day)) + 1;
+      for (let i = 0; i < wanted; i++) {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await slots.insertOne({
+              _id: `${day}:${candidate}`,
+              day,
+              slot: candidate,
+              claimedAt: new Date(),
+            });
+            break;
+          } catch (err) {
+            if (!isDuplicateKey(err) || attempt >= MAX_ATTEMPTS_PER_SLOT) throw err;
+            // Someone else claimed it: skip ahead to what is free now.
+            candidate = Math.max(candidate + 1, (await highestSlot(day)) + 1);
+          }
+        }
+        const first = candidate * SLOT_SIZE + 1;
+        const last = ranges.at(-1);
+        if (last && last.first + last.count === first) last.count += SLOT_SIZE;
+        else ranges.push({ first, count: SLOT_SIZE });
+        candidate++;
+      }
+      return ranges;
     },
   };
 }
@@ -50,7 +90,7 @@ export async function answerReserve(
   body: { day: unknown; count: unknown },
 ): Promise<RpcReply> {
   const { day, count } = body;
-  if (!isUtcDay(day) || !Number.isInteger(count) || (count as number) < 1 || (count as number) > MAX_BLOCK) {
+  if (!isUtcDay(day) || !Number.isInteger(count) || (count as number) < 1 || (count as number) > MAX_COUNT) {
     return {
       ok: false,
       error: {
@@ -60,6 +100,5 @@ export async function answerReserve(
       },
     };
   }
-  const block = await blocks.reserve(day, count as number);
-  return { ok: true, kind: 'reserve-process-ids', day, ...block };
+  return { ok: true, kind: 'reserve-process-ids', day, ranges: await blocks.reserve(day, count as number) };
 }
