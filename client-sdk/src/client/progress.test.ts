@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ProcessStatusBody, presentStatus } from '@stargate/contracts';
+import { type ProcessStatusBody, presentAccepted, presentStatus } from '@stargate/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../index.js';
 import { type RecordedRequest, type Reply, startTestGateway, tokenReply } from '../testing/test-gateway.js';
@@ -32,13 +32,12 @@ describe('many processes followed at once', () => {
         const id = `p-${++n}`;
         return {
           status: 202,
-          body: {
+          body: presentAccepted({
             processId: id,
+            clientProcessId: id,
             processType: 'order',
-            status: 'accepted',
-            statusUrl: `/x/${id}`,
             createdAt: created,
-          },
+          }),
         };
       }
       const id = req.path.split('/').pop()!;
