@@ -166,7 +166,11 @@ async function soak(stack: Stack, id: string, token: string) {
         method: 'POST',
         path: '/api/stargate/processes',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ processType: 'order', data: orderData(`soak-${i}`, 1, { delayMs: 50 }) }),
+        body: JSON.stringify({
+          processType: 'order',
+          clientProcessId: `soak-${i}`,
+          data: orderData(`soak-${i}`, 1, { delayMs: 50 }),
+        }),
       };
     },
   });
@@ -230,7 +234,11 @@ async function main(): Promise<void> {
     const seed = await fetch(`${url}/api/stargate/processes`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ processType: 'order', data: orderData('bench-seed', 1) }),
+      body: JSON.stringify({
+        processType: 'order',
+        clientProcessId: 'bench-seed',
+        data: orderData('bench-seed', 1),
+      }),
     });
     const { processId } = (await seed.json()) as { processId: string };
     await waitTerminal(url, token, processId);
@@ -248,7 +256,11 @@ async function main(): Promise<void> {
               method: 'POST',
               path: '/api/stargate/processes',
               headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-              body: JSON.stringify({ processType: 'order', data: orderData(`warm-${i}`, 1) }),
+              body: JSON.stringify({
+                processType: 'order',
+                clientProcessId: `warm-${i}`,
+                data: orderData(`warm-${i}`, 1),
+              }),
             },
     });
     const get = await runLoad({
@@ -278,7 +290,11 @@ async function main(): Promise<void> {
           'content-type': 'application/json',
           'idempotency-key': `bench-${Date.now()}-${i}`,
         },
-        body: JSON.stringify({ processType: 'order', data: orderData(`bench-${i}`, 1) }),
+        body: JSON.stringify({
+          processType: 'order',
+          clientProcessId: `bench-${i}`,
+          data: orderData(`bench-${i}`, 1),
+        }),
       }),
     });
     log(`POST: ${post.rps} req/s ${JSON.stringify(post.statuses)}`);
