@@ -13,6 +13,7 @@ import { startHealthServer } from './observability/health-server.js';
 import { createMetrics, type ServerMetrics } from './observability/metrics.js';
 import { createRetentionJob, type RetentionJob } from './retention/retention-job.js';
 import { inConsumerSpan } from './observability/tracing.js';
+import { createIdempotencyKeyBindings } from './rpc/idempotency-key-bindings.js';
 import { createProcessIdBlocks } from './rpc/process-id-blocks.js';
 import { answerRpc } from './rpc/rpc-handler.js';
 import { handleAuditRecord } from './runtime/audit-consumer.js';
@@ -58,6 +59,7 @@ export function createServer(deps: ServerDeps): StargateServer {
   const store = createProcessStore(deps.db, cipher);
   const audit = createAuditLog(deps.db);
   const processIds = createProcessIdBlocks(deps.db);
+  const keyBindings = createIdempotencyKeyBindings(deps.db);
   let pubChannel: ConfirmChannel | undefined;
   let lagChannel: Channel | undefined;
   let consumers: Consumer[] = [];
@@ -247,7 +249,7 @@ export function createServer(deps: ServerDeps): StargateServer {
             `query ${QUEUES.rpc}`,
             msg.properties.headers,
             { 'messaging.destination.name': QUEUES.rpc },
-            () => answerRpc(store, query, processIds),
+            () => answerRpc(store, query, processIds, keyBindings),
           );
         } catch (err) {
           logger.warn({ err: (err as Error).message }, 'query failed');

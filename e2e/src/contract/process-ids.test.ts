@@ -136,3 +136,23 @@ it('gives a keyed resend the same id, and keeps reading a process with an old UU
     result: { orderId: 'OLD-1' },
   });
 }, 120_000);
+
+it('keeps a keyed resend on its first id while Redis is down (the server binds the key)', async () => {
+  const token = await stack.token('acme');
+  await redis.stop();
+  try {
+    const key = randomUUID();
+    const send = (gateway: number) =>
+      submit(stack.gatewayUrls[gateway]!, token, 'order', orderData('ID-R'), {
+        clientProcessId: 'ID-R',
+        idempotencyKey: key,
+      });
+    const first = await send(0);
+    const again = await send(1);
+    expect(first.status, first.text).toBe(202);
+    expect(again.status, again.text).toBe(202);
+    expect(again.body.processId).toBe(first.body.processId);
+  } finally {
+    await redis.start();
+  }
+}, 120_000);

@@ -101,6 +101,27 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
     return state;
   }
 
+  /** Without Redis: the id the server has bound this key to (a resend's first attempt), or ours. */
+  async function boundId(
+    request: FastifyRequest,
+    principal: Principal,
+    idempotencyKey: string,
+    processId: string,
+  ): Promise<string> {
+    try {
+      const reply = await ctx.rpc.call(
+        { kind: 'bind-idempotency-key', tenantId: principal.tenant.id, idempotencyKey, processId },
+        amqpHeaders(request, principal),
+        request.otelContext,
+      );
+      if (reply.ok && reply.kind === 'bind-idempotency-key') return reply.processId;
+      request.log.warn({ reply }, 'idempotency key not bound by the server');
+    } catch (err) {
+      request.log.warn({ err: (err as Error).message }, 'idempotency key not bound by the server');
+    }
+    return processId;
+  }
+
   app.post(
     '/processes',
     {
@@ -183,6 +204,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
 
       let claimed = false;
       let reusedId: string | undefined;
+      let bindOnServer = false;
       if (idemKey !== undefined) {
         try {
           const begin = await ctx.idempotency.begin(principal.tenant.id, idemKey, hash);
@@ -213,7 +235,9 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           reusedId = begin.processId;
         } catch (err) {
           if (err instanceof GatewayError) throw err;
-          // Redis is down: the server's unique (tenant, idempotencyKey) index still deduplicates.
+          // Redis is down: the server binds the key to the first attempt's id (below), and its
+          // unique (tenant, idempotencyKey) index still deduplicates.
+          bindOnServer = true;
           ctx.metrics.redisErrors.inc({ operation: 'idempotency' });
           request.log.warn(
             { err: (err as Error).message },
@@ -234,6 +258,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           retryAfter: 5,
         });
       }
+      if (bindOnServer) processId = await boundId(request, principal, idemKey!, processId);
       request.auditInfo.processId = processId;
       const message: ProcessRequestedData = {
         processId,

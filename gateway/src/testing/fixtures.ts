@@ -99,6 +99,8 @@ export interface FakeServer {
   processes: Map<string, ProcessStateData>;
   /** The last process-id sequence number reserved, per day. */
   sequences: Map<string, number>;
+  /** tenant:idempotencyKey → process id, as bound while Redis was unavailable. */
+  keyBindings: Map<string, string>;
   publishState(state: ProcessStateData): Promise<void>;
   close(): Promise<void>;
 }
@@ -130,6 +132,7 @@ export async function startFakeServer(
     rpcCalls: [],
     processes: new Map(),
     sequences: new Map(),
+    keyBindings: new Map(),
     async publishState(state) {
       server.processes.set(state.processId, state);
       const event = cloudEvent(
@@ -186,7 +189,8 @@ export async function startFakeServer(
       if (!msg) return;
       const req = JSON.parse(msg.content.toString()) as RpcRequest;
       // Status and list queries; block reservations are counted in `sequences`.
-      if (req.kind !== 'reserve-process-ids') server.rpcCalls.push(req);
+      if (req.kind !== 'reserve-process-ids' && req.kind !== 'bind-idempotency-key')
+        server.rpcCalls.push(req);
       let reply: RpcReply;
       if (req.kind === 'reserve-process-ids') {
         // As the server does (in MongoDB): consecutive, never repeated blocks per day.
@@ -198,6 +202,10 @@ export async function startFakeServer(
           day: req.day,
           ranges: [{ first, count: req.count }],
         };
+      } else if (req.kind === 'bind-idempotency-key') {
+        const k = `${req.tenantId}:${req.idempotencyKey}`;
+        if (!server.keyBindings.has(k)) server.keyBindings.set(k, req.processId);
+        reply = { ok: true, kind: 'bind-idempotency-key', processId: server.keyBindings.get(k)! };
       } else if (req.kind === 'get-process') {
         const p = server.processes.get(req.processId);
         const { tenantId: _t, ...view } = p ?? ({} as ProcessStateData);
