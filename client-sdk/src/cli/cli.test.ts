@@ -90,7 +90,10 @@ describe('stargate CLI', () => {
     const code = await runCli(['submit', 'order', '--data', `@${file}`, '--wait'], t.io);
     expect(code).toBe(EXIT.ok);
     expect(JSON.parse(t.out())).toMatchObject({ processId: 'p-1', status: 'completed', result: { ok: 1 } });
-    expect(gw.calls('POST', '/api/stargate/processes')[0]?.body).toMatchObject({ data: { orderId: 'PO-1' } });
+    // Without --client-process-id the required clientProcessId is the (stable) idempotency key.
+    const sent = gw.calls('POST', '/api/stargate/processes')[0]!;
+    expect(sent.body).toMatchObject({ data: { orderId: 'PO-1' }, clientProcessId: expect.any(String) });
+    expect((sent.body as { clientProcessId: string }).clientProcessId).toBe(sent.headers['idempotency-key']);
   });
 
   it('exits 3 when the process failed', async () => {
