@@ -48,14 +48,19 @@ export function presentAccepted(
 
 /** The status body of a process (`GET /processes/{id}`, list items). */
 export function presentStatus(state: ProcessView, hints: PresentationHints = {}): ProcessStatusBody {
-  const base = {
+  // Field order as in the specification's examples; extensions last.
+  const head = {
     processId: state.processId,
     ...(state.clientProcessId !== undefined ? { clientProcessId: state.clientProcessId } : {}),
     processType: state.processType,
+  };
+  const step = state.progress?.currentStep !== undefined ? { currentStep: state.progress.currentStep } : {};
+  const times = {
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,
     estimatedCompletionTime: estimatedCompletionTime(state.createdAt, hints),
-    ...(state.progress?.currentStep !== undefined ? { currentStep: state.progress.currentStep } : {}),
+  };
+  const tail = {
     statusUrl: statusPath(state.processId),
     version: state.version,
     ...(state.attempts !== undefined ? { attempts: state.attempts } : {}),
@@ -65,38 +70,47 @@ export function presentStatus(state: ProcessView, hints: PresentationHints = {})
   switch (state.status) {
     case 'accepted':
     case 'processing':
-      return { ...base, status: state.status, progress: percent, result: null };
+      return { ...head, status: state.status, progress: percent, ...step, result: null, ...times, ...tail };
     case 'completed':
       return {
-        ...base,
+        ...head,
         status: 'completed',
         progress: 100,
+        ...step,
         result: state.result ?? null,
+        ...times,
         completedAt: endedAt,
+        ...tail,
       };
     case 'failed': {
       const error = state.error ?? { code: 'UNKNOWN', message: 'The process failed', retryable: false };
       return {
-        ...base,
+        ...head,
         status: 'failed',
         progress: percent,
+        ...step,
         error: {
           code: error.code,
           message: error.message,
           ...(error.details !== undefined ? { details: error.details } : {}),
           retryable: error.retryable,
         },
+        ...times,
         failedAt: endedAt,
         retryable: error.retryable,
+        ...tail,
       };
     }
     case 'cancelled':
       return {
-        ...base,
+        ...head,
         status: 'cancelled',
         progress: percent,
+        ...step,
         ...(state.error ? { error: { ...state.error } } : {}),
+        ...times,
         cancelledAt: endedAt,
+        ...tail,
       };
   }
 }
