@@ -76,6 +76,7 @@ describe('process id allocator', () => {
       reserve: source.reserve,
       now: () => at('2026-01-14T10:00:00Z'),
       blockSize: 4,
+      waitMs: 300,
     });
     await ids.next();
     await new Promise((r) => setTimeout(r, 10));

@@ -11,6 +11,8 @@ export interface ProcessIdAllocatorOptions {
   maxBlockSize?: number;
   /** Tomorrow's first block is reserved this long before midnight (UTC). */
   prefetchBeforeMidnightMs?: number;
+  /** How long a submit may wait for a block when none is held (reservations are retried). */
+  waitMs?: number;
   onError?: (err: Error) => void;
 }
 
@@ -48,6 +50,7 @@ export function createProcessIdAllocator(options: ProcessIdAllocatorOptions): Pr
   const minBlock = options.blockSize ?? 100;
   const maxBlock = Math.max(minBlock, options.maxBlockSize ?? 10_000);
   const prefetchMs = options.prefetchBeforeMidnightMs ?? 5 * 60_000;
+  const waitMs = options.waitMs ?? 10_000;
   const ranges = new Map<string, Range[]>();
   const refills = new Map<string, Promise<void>>();
   let blockSize = minBlock;
@@ -93,7 +96,8 @@ export function createProcessIdAllocator(options: ProcessIdAllocatorOptions): Pr
 
   function housekeeping(now: number, day: string): void {
     for (const d of ranges.keys()) if (d < day) ranges.delete(d);
-    if (remaining(day) < blockSize / 2) background(day);
+    // A whole spare block ahead, so a slow reservation (a loaded server) never leaves a submit waiting.
+    if (remaining(day) < blockSize) background(day);
     const tomorrowStart = nextUtcDayStart(now);
     if (tomorrowStart - now <= prefetchMs) {
       const tomorrow = utcDay(tomorrowStart);
@@ -103,23 +107,36 @@ export function createProcessIdAllocator(options: ProcessIdAllocatorOptions): Pr
 
   return {
     async next() {
-      for (let attempt = 0; attempt < 3; attempt++) {
+      const deadline = Date.now() + waitMs;
+      let lastError: unknown = new Error('blocks used up while waiting');
+      for (let attempt = 0; ; attempt++) {
         const now = options.now();
         const day = utcDay(now);
         const id = take(day);
         housekeeping(now, day);
         if (id) return id;
+        if (Date.now() >= deadline) throw new ProcessIdsUnavailableError(lastError);
         try {
           await refill(day);
         } catch (err) {
-          throw new ProcessIdsUnavailableError(err);
+          lastError = err;
+          if (Date.now() >= deadline) throw new ProcessIdsUnavailableError(err);
+          await new Promise((r) => setTimeout(r, Math.min(1000, 100 * 2 ** attempt)));
         }
       }
-      throw new ProcessIdsUnavailableError(new Error('blocks used up while waiting'));
     },
     warm() {
-      const now = options.now();
-      housekeeping(now, utcDay(now));
+      // Retried until it succeeds: a gateway usually starts before its RPC channel is ready.
+      const attempt = (n: number) => {
+        const now = options.now();
+        const day = utcDay(now);
+        if (remaining(day) > 0) return;
+        refill(day).catch((err: Error) => {
+          options.onError?.(err);
+          if (n < 30) setTimeout(() => attempt(n + 1), Math.min(5000, 200 * 2 ** n)).unref();
+        });
+      };
+      attempt(0);
     },
     available: remaining,
   };
