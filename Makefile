@@ -10,7 +10,7 @@ export PATH := $(NODE_BIN):$(PATH)
 $(foreach v,$(shell tools/services.sh env | sed 's/^export //'),$(eval export $(v)))
 
 .PHONY: help setup deps services services-down services-reset build lint format format-check typecheck \
-        test unit e2e dev bench fuzz charts charts-sync e2e-kind clean
+        test unit e2e dev dev-files bench fuzz charts charts-sync e2e-kind clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -59,8 +59,7 @@ unit: deps ## only the tests that need no services
 e2e: deps services build ## only the whole-system suite (processes, faults, hostile input)
 	STARGATE_E2E_RABBIT_UNDER_LOAD=1 npx vitest run e2e/src/system e2e/src/hostile e2e/src/dev e2e/src/contract
 
-dev: deps build ## run StarGate on this machine
-	tools/services.sh up redis rabbitmq ferretdb
+dev: deps build ## run StarGate on this machine: API server, operator, gateway, workers, demo, live onboarding
 	node e2e/dist/dev/main.js
 
 bench: deps services build ## benchmarks: print numbers, write bench/results.json
@@ -79,4 +78,8 @@ e2e-kind: ## whole stack on a kind cluster (needs Docker; see e2e/kind/README.md
 	e2e/kind/run.sh
 
 clean: ## remove build output
-	rm -rf */dist node_modules/.stamp
+	rm -rf */dist client-sdk/build node_modules/.stamp
+
+dev-files: deps build ## run StarGate without Kubernetes, from configuration rendered from examples/
+	tools/services.sh up redis rabbitmq ferretdb
+	node e2e/dist/dev/main.js files

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Development services for StarGate, real and on 127.0.0.1:
-#   redis, rabbitmq, ferretdb (MongoDB wire protocol), kube (etcd + kube-apiserver), helm
+#   redis, rabbitmq, ferretdb (MongoDB wire protocol), kube (etcd + kube-apiserver), helm, promtool
 #
 #   tools/services.sh up [service...]   install if missing, start if stopped, wait until healthy
 #   tools/services.sh down              stop everything this script started
@@ -27,6 +27,8 @@ KUBE_PORT=${STARGATE_KUBE_PORT:-6449}
 KUBE_VERSION=1.34.3
 HELM_VERSION=3.19.0
 FERRETDB_VERSION=1.24.0
+# Prometheus 3.16.0 (the Go module numbers Prometheus 3.x releases v0.3xx.y); promtool only.
+PROMETHEUS_MODULE_VERSION=0.316.0
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf '[services] error: %s\n' "$*" >&2; exit 1; }
@@ -262,8 +264,24 @@ helm_up() {
   log "helm $("$bin" version --short) at $bin"
 }
 
+# ---------------------------------------------------------------- promtool
+# Prometheus' own rule checker and unit-test runner, for the chart's alert tests. Only
+# ./cmd/promtool is built, without the service-discovery plugins (the remove_all_sd tag:
+# promtool's `check service-discovery` is never used here), which keeps the first build short.
+promtool_bin() { echo "$CACHE/promtool-$PROMETHEUS_MODULE_VERSION/promtool"; }
+promtool_up() {
+  local bin; bin=$(promtool_bin)
+  if [ ! -x "$bin" ]; then
+    need_go promtool
+    log "building promtool (Prometheus module v$PROMETHEUS_MODULE_VERSION) from the Go module proxy (once per machine)"
+    CGO_ENABLED=0 GOBIN=$(dirname "$bin") go install -tags remove_all_sd \
+      "github.com/prometheus/prometheus/cmd/promtool@v$PROMETHEUS_MODULE_VERSION"
+  fi
+  log "promtool (Prometheus module v$PROMETHEUS_MODULE_VERSION) at $bin"
+}
+
 # ---------------------------------------------------------------- commands
-ALL=(redis rabbitmq ferretdb kube helm)
+ALL=(redis rabbitmq ferretdb kube helm promtool)
 
 print_env() {
   cat <<EOF
@@ -273,6 +291,7 @@ export STARGATE_RABBIT_MGMT_URL=http://guest:guest@127.0.0.1:$RABBIT_MGMT_PORT
 export STARGATE_MONGO_URL=mongodb://127.0.0.1:$MONGO_PORT
 export KUBECONFIG=$DATA/kube/kubeconfig
 export STARGATE_HELM=$(helm_bin)
+export STARGATE_PROMTOOL=$(promtool_bin)
 export STARGATE_KUBECTL=$(kube_dir)/kubectl
 export STARGATE_SERVICES_SCRIPT=$ROOT/tools/services.sh
 EOF
@@ -287,7 +306,7 @@ case "$cmd" in
     ;;
   down)
     svcs=("$@"); [ ${#svcs[@]} -gt 0 ] || svcs=(kube ferretdb rabbitmq redis)
-    for s in "${svcs[@]}"; do [ "$s" = helm ] || "${s}_down"; done
+    for s in "${svcs[@]}"; do case $s in helm | promtool) ;; *) "${s}_down" ;; esac; done
     log "stopped: ${svcs[*]}"
     ;;
   reset)

@@ -1,3 +1,13 @@
+/**
+ * The StarGate client SDK: start processes on a StarGate server through its public gateway,
+ * with a durable offline queue, adaptive polling that survives restarts, and at-least-once
+ * delivery of results.
+ *
+ * @packageDocumentation
+ */
+import type { StarGateClient } from './client/client.js';
+import type { ResultHandler } from './client/types.js';
+
 export { createClient, type StarGateClient } from './client/client.js';
 export type {
   AlertEvent,
@@ -22,6 +32,20 @@ export {
   StarGateError,
   TransientError,
 } from './errors.js';
+export type { FetchLike } from './http/http-client.js';
 export type { Logger } from './logger.js';
 export type { OutboxEntry, TrackedProcess } from './outbox/store.js';
-export { nextPollDelay } from './polling/schedule.js';
+export { nextPollDelay, type PollPhase } from './polling/schedule.js';
+
+// The wire types the API above speaks, so a customer names them from this package alone (the
+// published package carries their declarations, bundled from the workspace's contracts).
+// The bodies are named from the client's own signatures, so they always describe exactly what
+// the client hands out.
+
+/** The status body of one process (`GET /api/stargate/processes/{id}`), as handlers, events and `pollUntilDone` receive it. */
+export type ProcessStatusBody = Parameters<ResultHandler>[0];
+/** One page of `client.list()`. */
+export type ProcessListBody = Awaited<ReturnType<StarGateClient['list']>>;
+/** One process type this client may use (`client.processTypes()`). */
+export type ProcessTypeInfo = Awaited<ReturnType<StarGateClient['processTypes']>>[number];
+export type { ErrorCode, PollingHints, Problem, ProcessStatus } from '@stargate/contracts';

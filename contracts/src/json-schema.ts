@@ -17,9 +17,13 @@ export class SchemaError extends Error {
 
 export type SchemaCompiler = (schema: Record<string, unknown>) => ValidateFunction;
 
-/** A compiler with its own Ajv instances: use one per configuration version (schema `$id`s must be unique in it). */
-export function createSchemaCompiler(): SchemaCompiler {
-  const options = { allErrors: true, strict: false } as const;
+/**
+ * A compiler with its own Ajv instances: use one per configuration version (schema `$id`s must be unique in it).
+ * `allErrors: false` stops at the first violation: what untrusted input is checked with first,
+ * since collecting every error of a large document costs memory in proportion to it.
+ */
+export function createSchemaCompiler(opts: { allErrors?: boolean } = {}): SchemaCompiler {
+  const options = { allErrors: opts.allErrors ?? true, strict: false } as const;
   let draft2020: Ajv2020 | undefined;
   let draft07: Ajv | undefined;
   return (schema) => {

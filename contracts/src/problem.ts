@@ -42,6 +42,8 @@ export interface Problem {
   retryAfter?: number;
   /** Schema violations: JSON pointer and message per failing path. */
   errors?: { path: string; message: string }[];
+  /** How many violations were found when `errors` lists only the first of them. */
+  errorCount?: number;
 }
 
 export function problemType(code: ErrorCode): string {

@@ -51,6 +51,22 @@ export function retryQueueArguments(processType: string): Record<string, unknown
 
 export const QUORUM_QUEUE_ARGUMENTS: Readonly<Record<string, unknown>> = { 'x-queue-type': 'quorum' };
 
+/**
+ * The gateways' state event queue, with its limits explicit so behaviour does not depend on
+ * the broker's version (RabbitMQ 4 defaults quorum queues to 20 deliveries and then drops).
+ * The projector holds events while Redis fails instead of requeueing them, so only channel
+ * losses count; a state event past the limit goes to the dead-letter sink, not nowhere.
+ */
+export const GATEWAY_EVENTS_DELIVERY_LIMIT = 100;
+
+export function gatewayEventsQueueArguments(): Record<string, unknown> {
+  return {
+    'x-queue-type': 'quorum',
+    'x-delivery-limit': GATEWAY_EVENTS_DELIVERY_LIMIT,
+    'x-dead-letter-exchange': EXCHANGES.dead,
+  };
+}
+
 /** Routing key of a state event. Tenant and type are DNS-label-like, so no dots inside. */
 export function eventRoutingKey(tenantId: string, processType: string, status: string): string {
   return `${tenantId}.${processType}.${status}`;

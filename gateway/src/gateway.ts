@@ -15,7 +15,10 @@ import type { GatewayContext } from './http/context.js';
 import { createIdempotencyStore } from './idempotency/idempotency-store.js';
 import { createProcessIdAllocator, reserveOverRpc } from './idempotency/process-id-allocator.js';
 import type { Logger } from './observability/logger.js';
+import { trackConnections } from './observability/connection-metrics.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { registerRedisInfoMetrics } from './observability/redis-info-metrics.js';
+import { observeAppliedState } from './observability/state-metrics.js';
 import { createRateLimiter } from './ratelimit/rate-limiter.js';
 import { createChangeNotifier } from './state/change-notifier.js';
 import { createProcessReader } from './state/process-reader.js';
@@ -58,6 +61,14 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const now = () => (deps.clock ? deps.clock.now() : Date.now());
   const logger = deps.logger;
   const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics ?? false });
+  registerRedisInfoMetrics({
+    registry: metrics.registry,
+    redis: deps.redis,
+    onError: (err) => {
+      metrics.redisErrors.inc({ operation: 'info' });
+      logger.warn({ err: err.message }, 'could not read Redis INFO for the metrics');
+    },
+  });
   const keys = redisKeys({ prefix: deps.redisPrefix ?? 'sg' });
   const publicUrl = deps.publicUrl.replace(/\/+$/, '');
   const issuer = deps.issuer ?? publicUrl;
@@ -85,7 +96,18 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     keys,
     ttlSeconds: deps.stateTtlSeconds ?? 86_400,
   });
-  const projector = createProjector({ broker, store: stateStore, logger, metrics });
+  const projector = createProjector({
+    broker,
+    store: stateStore,
+    logger,
+    metrics,
+    onApplied: (state) =>
+      observeAppliedState(
+        metrics,
+        state,
+        (type) => config.current()?.processType.get(type)?.polling.maxTimeoutSeconds,
+      ),
+  });
   const notifier = createChangeNotifier({ subscriber: deps.redisSubscriber, logger });
   const auditor = createAuditor({ broker, logger, metrics, now });
   const signingKeys = () => deps.signingKeys;
@@ -127,6 +149,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     lifecycle,
   };
   const app = await buildApp(context);
+  trackConnections(app.server, metrics);
 
   return {
     app,

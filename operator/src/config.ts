@@ -7,6 +7,8 @@ export interface OperatorConfig {
   privateNamespace: string;
   gatewayConfigName: string;
   handlerImage: string;
+  /** Images a ProcessType may name besides handlerImage: exact references or prefixes ending in `*`. */
+  allowedHandlerImages: string[];
   tokenUrl: string;
   healthPort: number;
   leaseName: string;
@@ -59,6 +61,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     privateNamespace: ns('STARGATE_PRIVATE_NAMESPACE', watchNamespace),
     gatewayConfigName: str('STARGATE_GATEWAY_CONFIG_NAME', 'stargate-gateway-config'),
     handlerImage: str('STARGATE_HANDLER_IMAGE', 'stargate:latest'),
+    allowedHandlerImages: (env.STARGATE_ALLOWED_HANDLER_IMAGES ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     tokenUrl,
     healthPort: int('STARGATE_HEALTH_PORT', 8081, 0, 65535),
     leaseName: str('STARGATE_LEASE_NAME', 'stargate-operator'),

@@ -56,7 +56,9 @@ async function applyProcessType(obj: ReturnType<typeof processType>) {
 }
 
 const ready = (
-  obj: { status?: { conditions?: { type: string; status: string; reason: string }[] } } | undefined,
+  obj:
+    | { status?: { conditions?: { type: string; status: string; reason: string; message?: string }[] } }
+    | undefined,
 ) => obj?.status?.conditions?.find((c) => c.type === 'Ready');
 
 beforeAll(async () => {
@@ -349,17 +351,47 @@ describe('ProcessType', () => {
     });
     expect(cond.status).toBe('False');
     expect(await client.get(deploymentPath('erp'))).toBeUndefined();
+    // A Secret the admin has not marked for forwarding (e.g. the store's connection Secret) is refused.
     await client.create(resourcePath('v1', 'Secret', ns.private), {
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: 'erp-token' },
       stringData: { token: 'Bearer x' },
     });
+    const refused = await eventually(async () => {
+      const c = ready(await client.get<ProcessType>(ptPath('erp')));
+      return c?.reason === 'SecretNotAllowed' ? c : undefined;
+    });
+    expect(refused.status).toBe('False');
+    expect(await client.get(deploymentPath('erp'))).toBeUndefined();
+    await client.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: {
+          name: 'erp-token',
+          namespace: ns.private,
+          labels: { 'stargate.io/forward-credentials': 'true' },
+        },
+      },
+      'test',
+    );
     const d = await eventually(() => client.get<DeploymentObject>(deploymentPath('erp')));
     expect(JSON.stringify(d.spec)).toContain('"secretKeyRef":{"name":"erp-token","key":"token"}');
     await eventually(
       async () => ready(await client.get<ProcessType>(ptPath('erp')))?.reason === 'HandlerNotReady',
     );
+  });
+
+  it('a handler image outside the allow-list gives Ready=False ImageNotAllowed and no Deployment', async () => {
+    await applyProcessType(processType('miner', { image: 'evil.example/miner:1' }));
+    const cond = await eventually(async () => {
+      const c = ready(await client.get<ProcessType>(ptPath('miner')));
+      return c?.reason === 'ImageNotAllowed' ? c : undefined;
+    });
+    expect(cond.status).toBe('False');
+    expect(cond.message).toContain('server.allowedImages');
+    expect(await client.get(deploymentPath('miner'))).toBeUndefined();
   });
 
   it('a request schema that does not compile gives Ready=InvalidSchema and stays out of the gateway config', async () => {

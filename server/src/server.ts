@@ -11,6 +11,8 @@ import { createFieldCipher, type EncryptionKey } from './crypto/field-cipher.js'
 import type { Handler } from './handlers/define-handler.js';
 import { startHealthServer } from './observability/health-server.js';
 import { createMetrics, type ServerMetrics } from './observability/metrics.js';
+import { observeMongoPool } from './observability/mongo-pool-metrics.js';
+import { observeQueueWait } from './observability/queue-wait.js';
 import { createRetentionJob, type RetentionJob } from './retention/retention-job.js';
 import { inConsumerSpan } from './observability/tracing.js';
 import { createIdempotencyKeyBindings } from './rpc/idempotency-key-bindings.js';
@@ -154,7 +156,10 @@ export function createServer(deps: ServerDeps): StargateServer {
       next.push({
         queue: processQueue(type.name),
         channel: ch,
-        onMessage: (msg) => runner.handle(msg, type),
+        onMessage: (msg) => {
+          observeQueueWait(metrics, type.name, msg);
+          return runner.handle(msg, type);
+        },
       });
     }
     const settled =
@@ -364,6 +369,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     serverSelectionTimeoutMS: 3_000,
     connectTimeoutMS: 3_000,
   });
+  const pool = observeMongoPool(client);
   await client.connect();
   const server = createServer({
     amqpUrl: options.amqpUrl,
@@ -374,6 +380,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     ...(options.serverConfig?.retention ? { retention: options.serverConfig.retention } : {}),
     shutdownGraceMs: (options.shutdownGraceSeconds ?? 30) * 1000,
   });
+  pool.register(server.metrics.registry);
   try {
     await server.start();
   } catch (err) {

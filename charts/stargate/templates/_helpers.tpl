@@ -94,6 +94,20 @@ Usage: include "stargate.password" (dict "ctx" . "namespace" ns "name" secretNam
 {{- if and $existing $existing.data (hasKey $existing.data .key) -}}
 {{- index $existing.data .key | b64dec -}}
 {{- else -}}
+{{- include "stargate.requireCluster" (dict "ctx" .ctx "what" (printf "a password for Secret %s/%s" .namespace .name)) -}}
 {{- randAlphaNum 32 -}}
+{{- end -}}
+{{- end -}}
+
+{{- /*
+A generated secret is kept across upgrades by reading it back from the cluster (lookup). Under
+`helm template` / GitOps there is no cluster to read, so every render would draw new passwords
+and a new signing key: refuse, unless the caller says the render is throwaway.
+*/}}
+{{- define "stargate.requireCluster" -}}
+{{- if not (lookup "v1" "Namespace" "" "kube-system") -}}
+{{- if not .ctx.Values.generatedSecrets.allowWithoutCluster -}}
+{{- fail (printf "cannot generate %s without a cluster to keep it in (helm template / GitOps would draw a new one on every render): use helm install/upgrade or `helm template --dry-run=server`, point at existing Secrets (gateway.signingKeys.existingSecret, external stores with redis/rabbitmq existingSecret and server.connectionsSecret), or set generatedSecrets.allowWithoutCluster=true for a throwaway render" .what) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}

@@ -46,6 +46,12 @@ spec:
       enableServiceLinks: false
       securityContext:
         {{- include "stargate.podSecurityContext" (dict "runAsUser" 999) | nindent 8 }}
+      {{- with .initContainers }}
+      initContainers:
+        {{- range . }}
+        - {{ toYaml (merge (dict "imagePullPolicy" "IfNotPresent" "securityContext" (include "stargate.containerSecurityContext" $ctx | fromYaml)) .) | nindent 10 | trim }}
+        {{- end }}
+      {{- end }}
       containers:
         - name: {{ .name }}
           image: {{ $v.image }}

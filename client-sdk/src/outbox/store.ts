@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import type { ProcessStatusBody, SubmitAccepted } from '@stargate/contracts';
@@ -146,7 +146,13 @@ function toResult(r: Row): StoredResult {
  * here before it is sent, so a crash or an outage never loses it and a resend reuses its key.
  */
 export function openStore(path: string) {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // Payloads and tokens' results live here: owner only. SQLite creates the -wal and -shm
+    // files with the database file's mode, so they follow.
+    closeSync(openSync(path, 'a', 0o600));
+    chmodSync(path, 0o600);
+  }
   const db = new DatabaseSync(path);
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
   db.exec(SCHEMA);

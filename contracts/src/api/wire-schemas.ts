@@ -205,6 +205,11 @@ export const ErrorBodySchema = {
     detail: { type: 'string', description: 'extension (RFC 9457)' },
     instance: { type: 'string', description: 'extension (RFC 9457)' },
     correlationId: { type: 'string', description: 'extension' },
+    errorCount: {
+      type: 'integer',
+      minimum: 0,
+      description: 'extension: how many violations were found (errors lists at most 20)',
+    },
     errors: {
       type: 'array',
       description: 'extension: schema violations',

@@ -123,6 +123,7 @@ export interface ErrorBody {
   detail?: string;
   instance?: string;
   correlationId?: string;
+  errorCount?: number;
   errors?: { path: string; message: string; [extension: string]: unknown }[];
   [extension: string]: unknown;
 }

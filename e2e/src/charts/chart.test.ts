@@ -356,6 +356,19 @@ describe('values', () => {
     }
   });
 
+  it('helm template without a cluster refuses to generate secrets, and says what to do instead', async () => {
+    const err = await renderError({ set: { 'generatedSecrets.allowWithoutCluster': false } });
+    expect(err).toContain('cannot generate a password');
+    expect(err).toContain('generatedSecrets.allowWithoutCluster=true');
+    expect(err).toContain('gateway.signingKeys.existingSecret');
+    // Production points at existing Secrets only: it renders anywhere.
+    const docs = await render({
+      valuesFile: 'values-production.yaml',
+      set: { 'generatedSecrets.allowWithoutCluster': false },
+    });
+    expect(docs.length).toBeGreaterThan(10);
+  });
+
   it('the quick start generates each store password once and uses it consistently', () => {
     const docs = docsOf('values.yaml');
     type Secret = Manifest & { stringData: Record<string, string> };
@@ -363,9 +376,14 @@ describe('values', () => {
     const mongo = find<Secret>(docs, 'Secret', 'sg-stargate-mongodb');
     const conn = find<Secret>(docs, 'Secret', 'stargate-server-connections');
     expect(rabbit.stringData.password).toMatch(/^[A-Za-z0-9]{32}$/);
-    expect(conn.stringData['amqp-url']).toBe(rabbit.stringData.url);
+    // One RabbitMQ user per zone: the gateway's URL and the handlers' differ, neither is the administrator.
+    const { password, 'gateway-password': gatewayPw, 'server-password': serverPw } = rabbit.stringData;
+    expect(new Set([password, gatewayPw, serverPw]).size).toBe(3);
+    expect(rabbit.stringData.url).toContain(
+      `stargate-gateway:${gatewayPw}@sg-stargate-rabbitmq.stargate-public.svc:5672`,
+    );
     expect(conn.stringData['amqp-url']).toContain(
-      `:${rabbit.stringData.password}@sg-stargate-rabbitmq.stargate-public.svc:5672`,
+      `stargate-server:${serverPw}@sg-stargate-rabbitmq.stargate-public.svc:5672`,
     );
     expect(conn.stringData['mongo-url']).toBe(mongo.stringData.url);
     expect(mongo.metadata.namespace).toBe('stargate-private');
@@ -401,5 +419,104 @@ describe('values', () => {
       'sg-stargate-dashboard',
     );
     expect(JSON.parse(dash.data['stargate.json'] ?? '{}').panels.length).toBeGreaterThan(5);
+  });
+});
+
+describe('built-in RabbitMQ users (issue 16, Medium 11)', () => {
+  type ConfigMap = Manifest & { data: Record<string, string> };
+
+  it('defines one user per zone with the permissions of files/rabbitmq-permissions.json', async () => {
+    const cm = find<ConfigMap>(docsOf('values.yaml'), 'ConfigMap', 'sg-stargate-rabbitmq');
+    expect(cm.data['rabbitmq.conf']).toContain(
+      'load_definitions = /etc/rabbitmq-definitions/definitions.json',
+    );
+    const defs = JSON.parse(cm.data['definitions.template.json'] ?? '{}') as {
+      users: { name: string; tags: string[] }[];
+      permissions: { user: string; configure: string; write: string; read: string }[];
+    };
+    const wanted = JSON.parse(
+      await readFile(`${CHART_DIR}/files/rabbitmq-permissions.json`, 'utf8'),
+    ) as Record<string, { configure: string; write: string; read: string }>;
+    expect(defs.users.map((u) => [u.name, u.tags])).toEqual([
+      ['stargate', ['administrator']],
+      ['stargate-gateway', []],
+      ['stargate-server', []],
+    ]);
+    expect(defs.permissions.find((p) => p.user === 'stargate-gateway')).toMatchObject(wanted.gateway!);
+    expect(defs.permissions.find((p) => p.user === 'stargate-server')).toMatchObject(wanted.server!);
+    const sts = find<V1StatefulSet>(docsOf('values.yaml'), 'StatefulSet', 'sg-stargate-rabbitmq');
+    expect(sts.spec?.template.spec?.initContainers?.map((c) => c.name)).toEqual(['definitions']);
+  });
+
+  it('the init script writes password hashes RabbitMQ accepts', async () => {
+    const { execFile } = await import('node:child_process');
+    const { mkdtemp, mkdir, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const cm = find<ConfigMap>(docsOf('values.yaml'), 'ConfigMap', 'sg-stargate-rabbitmq');
+    const dir = await mkdtemp(join(tmpdir(), 'rabbit-defs-'));
+    try {
+      // The script's paths, moved under a temporary folder.
+      await mkdir(join(dir, 'etc/rabbitmq'), { recursive: true });
+      await mkdir(join(dir, 'etc/rabbitmq-definitions'), { recursive: true });
+      await writeFile(
+        join(dir, 'etc/rabbitmq/definitions.template.json'),
+        cm.data['definitions.template.json']!,
+      );
+      const script = cm.data['write-definitions.sh']!.replaceAll('/tmp/', `${dir}/`).replaceAll(
+        '/etc/',
+        `${dir}/etc/`,
+      );
+      const passwords = {
+        ADMIN_PASSWORD: 'admin-pw',
+        GATEWAY_PASSWORD: 'gw pw/with+odd=chars',
+        SERVER_PASSWORD: 'srv',
+      };
+      await new Promise<void>((resolve, reject) =>
+        execFile('sh', ['-c', script], { env: { ...process.env, ...passwords } }, (err) =>
+          err ? reject(err) : resolve(),
+        ),
+      );
+      const defs = JSON.parse(
+        await readFile(join(dir, 'etc/rabbitmq-definitions/definitions.json'), 'utf8'),
+      ) as { users: { name: string; password_hash: string; hashing_algorithm: string }[] };
+      const gatewayUser = defs.users.find((u) => u.name === 'stargate-gateway')!;
+      // The hash as RabbitMQ would import it, on a throwaway user of the development broker.
+      const { serviceEnv, createVhost } = await import('@stargate/testkit');
+      const base = new URL(serviceEnv().rabbitMgmtUrl);
+      const auth = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
+      const name = `hash-check-${Date.now().toString(36)}`;
+      const api = (path: string, method: string, body?: unknown) =>
+        fetch(`${base.protocol}//${base.host}/api/${path}`, {
+          method,
+          headers: { authorization: auth, 'content-type': 'application/json' },
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        });
+      const vhost = await createVhost('hash');
+      try {
+        const put = await api(`users/${name}`, 'PUT', {
+          password_hash: gatewayUser.password_hash,
+          hashing_algorithm: gatewayUser.hashing_algorithm,
+          tags: '',
+        });
+        expect(put.ok).toBe(true);
+        await api(`permissions/${encodeURIComponent(vhost.name)}/${name}`, 'PUT', {
+          configure: '',
+          write: '',
+          read: '',
+        });
+        const url = new URL(vhost.url);
+        url.username = name;
+        url.password = passwords.GATEWAY_PASSWORD;
+        const { connect } = await import('amqplib');
+        const conn = await connect(url.toString());
+        await conn.close();
+      } finally {
+        await api(`users/${name}`, 'DELETE');
+        await vhost.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -32,7 +32,9 @@ function helmArgs(opts: RenderOptions): string[] {
   const args = ['--namespace', opts.namespace ?? 'stargate-system'];
   if (opts.valuesFile && opts.valuesFile !== 'values.yaml')
     args.push('-f', `${CHART_DIR}/${opts.valuesFile}`);
-  for (const [k, v] of Object.entries(opts.set ?? {})) args.push('--set', `${k}=${v}`);
+  // `helm template` has no cluster to keep generated secrets in: these renders are throwaway.
+  const set = { 'generatedSecrets.allowWithoutCluster': true, ...opts.set };
+  for (const [k, v] of Object.entries(set)) args.push('--set', `${k}=${v}`);
   return args;
 }
 

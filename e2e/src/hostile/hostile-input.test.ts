@@ -69,6 +69,17 @@ describe('malformed bodies', () => {
     expectClientError(await post(body), [400, 403]);
   });
 
+  it.each([65, 101, 3000, 10_000])(
+    'JSON nesting %i levels → 400 naming the limit, before anything is accepted',
+    async (depth) => {
+      const data = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+      const res = await post(`{"processType":"order","data":${data}}`);
+      expect(res.status, res.body.slice(0, 200)).toBe(400);
+      expect(JSON.parse(res.body)).toMatchObject({ error: 'INVALID_REQUEST' });
+      expect(res.body).toContain('nests deeper than 64 levels');
+    },
+  );
+
   it('deeply nested JSON (100 000 levels) → 4xx, no stack overflow', async () => {
     const depth = 100_000;
     const deepData = `{"processType":"order","data":${'['.repeat(depth)}${']'.repeat(depth)}}`;
@@ -350,5 +361,30 @@ describe('tokens', () => {
     });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
+  });
+});
+
+describe('what anonymous callers learn (issue 16, Low)', () => {
+  it('the authorization server metadata lists no process types', async () => {
+    const res = await raw(gw.url, { path: '/.well-known/oauth-authorization-server' });
+    expect(res.status).toBe(200);
+    const meta = JSON.parse(res.body) as Record<string, unknown>;
+    expect(meta.scopes_supported).toBeUndefined();
+    expect(res.body).not.toContain('process:');
+  });
+
+  it('/openapi.json shows process type schemas only to a token, and only its own types', async () => {
+    const anonymous = JSON.parse((await raw(gw.url, { path: '/openapi.json' })).body) as {
+      components: { schemas: Record<string, unknown> };
+      'x-process-types': Record<string, unknown>;
+    };
+    expect(anonymous['x-process-types']).toEqual({});
+    expect(Object.keys(anonymous.components.schemas).some((k) => k.endsWith('.request'))).toBe(false);
+    const globex = await gw.token('globex');
+    const own = JSON.parse(
+      (await raw(gw.url, { path: '/openapi.json', headers: { authorization: `Bearer ${globex}` } })).body,
+    ) as { 'x-process-types': Record<string, unknown> };
+    // globex may use order only; acme's shipping stays unknown to it.
+    expect(Object.keys(own['x-process-types'])).toEqual(['order']);
   });
 });

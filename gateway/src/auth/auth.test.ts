@@ -193,10 +193,9 @@ describe('gateway authentication and authorisation', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) statuses.push((await getToken(url, 'beta-client', `guess-${i}`)).status);
     expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
-    expect(statuses.slice(10)).toEqual([429, 429]);
-    // Even the right secret waits out the block; other clients are unaffected.
-    const blocked = await getToken(url, 'beta-client', SECRETS.beta);
-    expect(blocked.status).toBe(429);
+    // The budget refills one guess per 6 s: on a slow machine the 11th may still be checked.
+    expect(statuses.at(-1)).toBe(429);
+    // Other clients are unaffected (oauth-lockout.test.ts: addresses and the right secret).
     expect((await getToken(url, 'alpha-client', SECRETS.alpha)).status).toBe(200);
   });
 

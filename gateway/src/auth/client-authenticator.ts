@@ -1,55 +1,75 @@
 import { createHash } from 'node:crypto';
-import { type TenantConfig, verifyClientSecret } from '@stargate/contracts';
+import { type TenantConfig, verifyClientSecretAsync } from '@stargate/contracts';
 import type { LoadedConfig } from '../config/config-store.js';
 import type { BucketSpec } from '../ratelimit/gcra.js';
 import { createLocalLimiter } from '../ratelimit/local-limiter.js';
 
-/** Wrong secrets tolerated per client id before further attempts are refused unchecked. */
+/** Wrong secrets tolerated per (client id, address) before further attempts from there are refused unchecked. */
 const FAILURES: Omit<BucketSpec, 'key'> = { name: 'auth-failures', requestsPerMinute: 10, burst: 10 };
+const MAX_BLOCKED = 10_000;
+
+export type ClientAuthentication = TenantConfig | { retryAfterSeconds: number } | undefined;
+
+export interface ClientAuthenticator {
+  /** The tenant whose credentials these are, `retryAfterSeconds` while `address` is blocked for this client id, or undefined. */
+  authenticate(
+    config: LoadedConfig,
+    clientId: string,
+    secret: string,
+    address: string,
+  ): Promise<ClientAuthentication>;
+}
 
 /**
- * Checks client credentials against the scrypt hashes of the config. scrypt is deliberately
- * slow, so a verified (hash, secret digest) pair is remembered; a rotated hash never matches.
+ * Checks client credentials against the scrypt hashes of the config, on the thread pool.
+ * Wrong guesses are counted per (client id, caller address): an attacker who knows a client
+ * id blocks only their own address, never the client's. A blocked address gets no scrypt at
+ * all, but a secret this gateway has verified before (kept as a (hash, secret digest) pair;
+ * a rotated hash never matches) is still accepted there — the client behind the same NAT as
+ * the attacker keeps working.
  */
-export function createClientAuthenticator(options: { now: () => number; cacheSize?: number }) {
+export function createClientAuthenticator(options: {
+  now: () => number;
+  cacheSize?: number;
+}): ClientAuthenticator {
   const cacheSize = options.cacheSize ?? 1000;
-  // Every wrong guess costs a scrypt; a client id being guessed at is slowed down per instance.
   const failures = createLocalLimiter({ now: options.now });
   const blockedUntil = new Map<string, number>();
   const verified = new Map<string, true>();
-  const check = (secret: string, hash: string) => {
-    const memo = `${hash}|${createHash('sha256').update(secret).digest('hex')}`;
-    if (verified.has(memo)) return true;
-    if (!verifyClientSecret(secret, hash)) return false;
+  const memoOf = (secret: string, hash: string) =>
+    `${hash}|${createHash('sha256').update(secret).digest('hex')}`;
+  const remember = (memo: string) => {
     if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
     verified.set(memo, true);
-    return true;
   };
   return {
-    /** The tenant whose credentials these are, or undefined. */
-    authenticate(
-      config: LoadedConfig,
-      clientId: string,
-      secret: string,
-    ): TenantConfig | { retryAfterSeconds: number } | undefined {
-      const until = blockedUntil.get(clientId);
-      if (until !== undefined) {
-        if (until > options.now()) return { retryAfterSeconds: Math.ceil((until - options.now()) / 1000) };
-        blockedUntil.delete(clientId);
-      }
+    async authenticate(config, clientId, secret, address) {
       const tenant = config.tenantByClientId.get(clientId);
       const hashes = tenant?.clientSecretHash
         ? [tenant.clientSecretHash, ...(tenant.previousClientSecretHashes ?? [])]
         : [];
-      if (tenant && hashes.some((h) => check(secret, h))) return tenant;
-      const decision = failures.check([{ ...FAILURES, key: clientId }]);
+      if (tenant && hashes.some((h) => verified.has(memoOf(secret, h)))) return tenant;
+      const key = `${clientId}\u0000${address}`;
+      const until = blockedUntil.get(key);
+      if (until !== undefined) {
+        if (until > options.now()) return { retryAfterSeconds: Math.ceil((until - options.now()) / 1000) };
+        blockedUntil.delete(key);
+      }
+      for (const h of hashes) {
+        if (await verifyClientSecretAsync(secret, h)) {
+          remember(memoOf(secret, h));
+          return tenant;
+        }
+      }
+      const decision = failures.check([{ ...FAILURES, key }]);
       if (decision.allowed) return undefined;
       const retryAfterMs = decision.buckets[0]!.retryAfterMs;
-      // Bounded: random client ids must not grow the map without end.
-      if (blockedUntil.size >= 10_000) {
-        for (const [id, t] of blockedUntil) if (t <= options.now()) blockedUntil.delete(id);
+      // Bounded: random client ids and addresses must not grow the map without end.
+      if (blockedUntil.size >= MAX_BLOCKED) {
+        for (const [k, t] of blockedUntil) if (t <= options.now()) blockedUntil.delete(k);
+        if (blockedUntil.size >= MAX_BLOCKED) blockedUntil.delete(blockedUntil.keys().next().value!);
       }
-      blockedUntil.set(clientId, options.now() + retryAfterMs);
+      blockedUntil.set(key, options.now() + retryAfterMs);
       return { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) };
     },
   };

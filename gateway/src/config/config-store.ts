@@ -2,14 +2,13 @@ import {
   type GatewayConfig,
   type Operation,
   type ProcessTypeConfig,
-  createSchemaCompiler,
   scopeFor,
   type TenantConfig,
   validateGatewayConfig,
 } from '@stargate/contracts';
-import type { ValidateFunction } from 'ajv';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { createRequestValidatorCompiler, type RequestValidator } from '../validation/request-validator.js';
 
 /** A validated GatewayConfig with its lookups and request-schema validators compiled once. */
 export interface LoadedConfig {
@@ -19,14 +18,14 @@ export interface LoadedConfig {
   tenantByClientId: ReadonlyMap<string, TenantConfig>;
   tenantByIssuer: ReadonlyMap<string, TenantConfig[]>;
   processType: ReadonlyMap<string, ProcessTypeConfig>;
-  validateRequest: ReadonlyMap<string, ValidateFunction>;
+  validateRequest: ReadonlyMap<string, RequestValidator>;
   /** The scopes the tenant is granted now (`process:<type>:<op>`). */
   grantedScopes(tenant: TenantConfig): Set<string>;
 }
 
 function load(config: GatewayConfig): LoadedConfig {
-  const compile = createSchemaCompiler();
-  const validateRequest = new Map<string, ValidateFunction>();
+  const compile = createRequestValidatorCompiler();
+  const validateRequest = new Map<string, RequestValidator>();
   const processType = new Map<string, ProcessTypeConfig>();
   for (const pt of config.processTypes) {
     processType.set(pt.name, pt);

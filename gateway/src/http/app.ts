@@ -3,18 +3,18 @@ import { HTTP_HEADERS, isValidCorrelationId, PUBLIC_API_VERSION } from '@stargat
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { createRequestObserver } from '../observability/request-observer.js';
 import { extractHttpContext, startServerSpan, traceHeadersOf } from '../observability/tracing.js';
 import { registerHealthRoutes } from '../routes/health.js';
 import { registerOAuthRoutes } from '../routes/oauth.js';
 import { registerProcessTypeRoutes } from '../routes/process-types.js';
 import { registerProcessRoutes } from '../routes/processes.js';
 import { API_PREFIX, type GatewayContext } from './context.js';
+import { DEFAULT_BODY_LIMIT } from './body-limit.js';
 import { GatewayError } from './errors.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 import { sendProblem, toGatewayError } from './problem-reply.js';
 import { stripIdentityHeaders, traceContext } from './request-context.js';
-
-/** Larger than any process type may allow (the config schema caps it at 10 MiB); types check their own. */
-const BODY_LIMIT = 10 * 1024 * 1024 + 64 * 1024;
 
 const OPERATIONAL = new Set([
   '/health/live',
@@ -41,9 +41,11 @@ function endServerSpan(request: FastifyRequest, status: number | undefined): voi
 }
 
 export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
+  const requestObserver = createRequestObserver(ctx.metrics, ctx.now);
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
-    bodyLimit: BODY_LIMIT,
+    // Routes that take more (submit) say so and decide per caller before reading (body-limit.ts).
+    bodyLimit: DEFAULT_BODY_LIMIT,
     // The correlation id doubles as the request id, so every log line of a request carries it.
     genReqId: (req) => {
       const given = req.headers[HTTP_HEADERS.correlationId];
@@ -67,6 +69,12 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
       const buf = body as Buffer;
       request.bodySize = buf.length;
       if (buf.length === 0) return done(new GatewayError('INVALID_REQUEST', 'The body is empty'), undefined);
+      if (nestsDeeperThan(buf, MAX_JSON_DEPTH)) {
+        return done(
+          new GatewayError('INVALID_REQUEST', `The body nests deeper than ${MAX_JSON_DEPTH} levels`),
+          undefined,
+        );
+      }
       try {
         done(null, JSON.parse(buf.toString('utf8')));
       } catch {
@@ -107,11 +115,7 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   app.addHook('onResponse', async (request, reply) => {
     endServerSpan(request, reply.statusCode);
     const route = request.routeOptions.url ?? 'unmatched';
-    ctx.metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
-    ctx.metrics.requestDuration.observe(
-      { route, method: request.method },
-      Number(process.hrtime.bigint() - request.startedAt) / 1e9,
-    );
+    requestObserver.observe(request, reply);
     if (OPERATIONAL.has(route) || route.startsWith('/.well-known')) return;
     const status = reply.statusCode;
     const info = request.auditInfo;

@@ -8,6 +8,7 @@ export class GatewayError extends Error {
   readonly code: ErrorCode;
   readonly retryAfter: number | undefined;
   readonly errors: { path: string; message: string }[] | undefined;
+  readonly errorCount: number | undefined;
   readonly headers: Record<string, string> | undefined;
   /** Counted in gateway_auth_failures_total when set. */
   readonly authFailure: string | undefined;
@@ -18,6 +19,7 @@ export class GatewayError extends Error {
     extra: {
       retryAfter?: number;
       errors?: { path: string; message: string }[];
+      errorCount?: number;
       headers?: Record<string, string>;
       authFailure?: string;
     } = {},
@@ -27,6 +29,7 @@ export class GatewayError extends Error {
     this.code = code;
     this.retryAfter = extra.retryAfter;
     this.errors = extra.errors;
+    this.errorCount = extra.errorCount;
     this.headers = extra.headers;
     this.authFailure = extra.authFailure;
   }

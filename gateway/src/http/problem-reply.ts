@@ -86,6 +86,7 @@ export function sendProblem(
       instance: request.url.split('?')[0],
       ...(err.retryAfter !== undefined ? { retryAfter: err.retryAfter } : {}),
       ...(err.errors ? { errors: err.errors } : {}),
+      ...(err.errorCount !== undefined ? { errorCount: err.errorCount } : {}),
     },
     new Date(ctx.now()),
   );

@@ -26,6 +26,8 @@ declare module 'fastify' {
     otelContext?: Context;
     auditInfo?: AuditInfo;
     bodySize?: number;
+    /** The most this request's body may hold, decided from its caller before the body is read. */
+    payloadLimit?: number;
     startedAt: bigint;
   }
 }

@@ -44,11 +44,10 @@ export function redactSensitive(data: unknown, pointers: readonly string[] | und
       if (typeof node !== 'object' || node === null) break;
       const key = parts[i]!;
       const rec = node as Record<string, unknown>;
-      if (i === parts.length - 1) {
-        if (key in rec) rec[key] = '[REDACTED]';
-      } else {
-        node = rec[key];
-      }
+      // Own properties only: a pointer like /__proto__/toString must not reach Object.prototype.
+      if (!Object.hasOwn(rec, key)) break;
+      if (i === parts.length - 1) rec[key] = '[REDACTED]';
+      else node = rec[key];
     }
   }
   return copy;

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { authenticate } from '../auth/authenticate.js';
 import type { GatewayContext } from '../http/context.js';
 
 async function redisReachable(ctx: GatewayContext): Promise<boolean> {
@@ -33,8 +34,11 @@ export async function registerHealthRoutes(app: FastifyInstance, ctx: GatewayCon
     reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
   );
 
-  // The generated document plus every process type's request schema, as of the config in force.
-  app.get('/openapi.json', hidden, async () => {
+  // The generated document; with a bearer token, plus the schemas of the types that token may
+  // use (anonymous callers do not learn which process types, and so which tenants, exist).
+  app.get('/openapi.json', hidden, async (request) => {
+    const principal = request.headers.authorization ? await authenticate(ctx, request) : undefined;
+    const granted = new Set(principal?.tenant.processTypes.map((g) => g.name) ?? []);
     const doc = structuredClone(app.swagger()) as {
       servers?: { url: string }[];
       components?: { schemas?: Record<string, unknown> };
@@ -45,6 +49,7 @@ export async function registerHealthRoutes(app: FastifyInstance, ctx: GatewayCon
     doc.components.schemas ??= {};
     const types: Record<string, { requestSchema: string; resultSchema?: string }> = {};
     for (const pt of ctx.config.current()?.config.processTypes ?? []) {
+      if (!granted.has(pt.name)) continue;
       const { $schema: _s, $id: _i, ...request } = pt.requestSchema;
       doc.components.schemas[`${pt.name}.request`] = request;
       types[pt.name] = { requestSchema: `#/components/schemas/${pt.name}.request` };

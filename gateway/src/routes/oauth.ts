@@ -1,5 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createClientAuthenticator } from '../auth/client-authenticator.js';
+import {
+  type ClientAuthentication,
+  type ClientAuthenticator,
+  createClientAuthenticator,
+} from '../auth/client-authenticator.js';
+import { DEFAULT_BODY_LIMIT } from '../http/body-limit.js';
 import type { GatewayContext } from '../http/context.js';
 
 type OAuthErrorCode =
@@ -45,42 +50,106 @@ function formValue(body: Record<string, unknown>, name: string): string | undefi
   return typeof v === 'string' ? v : undefined;
 }
 
-/** client_secret_basic (RFC 6749 §2.3.1: form-urlencoded id and secret) or client_secret_post; not both. */
+type Credentials = { clientId: string; secret: string };
+
+/** client_secret_basic (RFC 6749 §2.3.1: form-urlencoded id and secret); 'malformed' when unreadable. */
+function basicCredentials(request: FastifyRequest): Credentials | 'malformed' | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string' || !/^Basic\s+/i.test(header)) return undefined;
+  const decoded = Buffer.from(header.replace(/^Basic\s+/i, ''), 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  if (i < 0) return 'malformed';
+  try {
+    return {
+      clientId: decodeURIComponent(decoded.slice(0, i).replaceAll('+', ' ')),
+      secret: decodeURIComponent(decoded.slice(i + 1).replaceAll('+', ' ')),
+    };
+  } catch {
+    return 'malformed';
+  }
+}
+
+/** client_secret_basic or client_secret_post; not both. */
 function clientCredentials(
   request: FastifyRequest,
   body: Record<string, unknown>,
-): { clientId: string; secret: string } | 'ambiguous' | undefined {
-  const header = request.headers.authorization;
+): Credentials | 'ambiguous' | undefined {
   const bodyId = formValue(body, 'client_id');
   const bodySecret = formValue(body, 'client_secret');
-  if (typeof header === 'string' && /^Basic\s+/i.test(header)) {
+  const basic = basicCredentials(request);
+  if (basic !== undefined) {
     if (bodySecret !== undefined) return 'ambiguous';
-    const decoded = Buffer.from(header.replace(/^Basic\s+/i, ''), 'base64').toString('utf8');
-    const i = decoded.indexOf(':');
-    if (i < 0) return undefined;
-    try {
-      return {
-        clientId: decodeURIComponent(decoded.slice(0, i).replaceAll('+', ' ')),
-        secret: decodeURIComponent(decoded.slice(i + 1).replaceAll('+', ' ')),
-      };
-    } catch {
-      return undefined;
-    }
+    return basic === 'malformed' ? undefined : basic;
   }
   if (bodyId !== undefined && bodySecret !== undefined) return { clientId: bodyId, secret: bodySecret };
   return undefined;
 }
 
+/**
+ * One authenticator per gateway: the OAuth routes are registered with and without the API
+ * prefix, and both must count failed logins against the same budget.
+ */
+const authenticators = new WeakMap<GatewayContext, ClientAuthenticator>();
+function clientAuthenticatorOf(ctx: GatewayContext): ClientAuthenticator {
+  let clients = authenticators.get(ctx);
+  if (!clients) {
+    clients = createClientAuthenticator({ now: ctx.now });
+    authenticators.set(ctx, clients);
+  }
+  return clients;
+}
+
 export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
-  const clients = createClientAuthenticator({ now: ctx.now });
+  const clients = clientAuthenticatorOf(ctx);
 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
+  // client_secret_basic is checked in onRequest, before the body is read.
+  const basicChecked = new WeakMap<FastifyRequest, ClientAuthentication>();
+
+  async function authenticateClient(request: FastifyRequest, creds: Credentials) {
+    const known = basicChecked.get(request);
+    if (known !== undefined || basicChecked.has(request)) return known;
+    const config = ctx.config.current();
+    if (!config) return undefined;
+    return clients.authenticate(config, creds.clientId, creds.secret, request.ip);
+  }
+
+  async function checkBasicFirst(request: FastifyRequest, reply: FastifyReply) {
+    request.auditInfo = { action: request.url.endsWith('/revoke') ? 'revoke' : 'token' };
+    const config = ctx.config.current();
+    const basic = basicCredentials(request);
+    if (!config || basic === undefined) return;
+    if (basic === 'malformed')
+      return oauthError(ctx, request, reply, 401, 'invalid_client', 'Client authentication failed');
+    const result = await clients.authenticate(config, basic.clientId, basic.secret, request.ip);
+    basicChecked.set(request, result);
+    if (result === undefined)
+      return oauthError(ctx, request, reply, 401, 'invalid_client', 'Client authentication failed');
+    if ('retryAfterSeconds' in result) return throttled(request, reply, result.retryAfterSeconds);
+  }
+
+  function throttled(request: FastifyRequest, reply: FastifyReply, retryAfterSeconds: number) {
+    ctx.metrics.authFailures.inc({ reason: 'client_throttled' });
+    reply.header('retry-after', String(retryAfterSeconds));
+    return oauthError(
+      ctx,
+      request,
+      reply,
+      429,
+      'invalid_client',
+      'Too many failed authentications; retry later',
+    );
+  }
+
   app.post(
     '/oauth/token',
     {
+      // A form of a few fields: a large body is refused from its Content-Length, unread.
+      bodyLimit: DEFAULT_BODY_LIMIT,
+      onRequest: checkBasicFirst,
       schema: {
         summary: 'OAuth 2 token endpoint: client_credentials and refresh_token grants',
         tags: ['oauth'],
@@ -109,19 +178,8 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayCont
       }
       if (!creds)
         return oauthError(ctx, request, reply, 401, 'invalid_client', 'Client authentication failed');
-      const tenant = clients.authenticate(config, creds.clientId, creds.secret);
-      if (tenant && 'retryAfterSeconds' in tenant) {
-        ctx.metrics.authFailures.inc({ reason: 'client_throttled' });
-        reply.header('retry-after', String(tenant.retryAfterSeconds));
-        return oauthError(
-          ctx,
-          request,
-          reply,
-          429,
-          'invalid_client',
-          'Too many failed authentications; retry later',
-        );
-      }
+      const tenant = await authenticateClient(request, creds);
+      if (tenant && 'retryAfterSeconds' in tenant) return throttled(request, reply, tenant.retryAfterSeconds);
       if (!tenant)
         return oauthError(ctx, request, reply, 401, 'invalid_client', 'Client authentication failed');
       if (tenant.suspended) {
@@ -212,7 +270,11 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayCont
   // RFC 7009: always 200, whether or not the token existed, so it cannot be probed.
   app.post(
     '/oauth/revoke',
-    { schema: { summary: 'Revoke a refresh token (RFC 7009)', tags: ['oauth'] } },
+    {
+      bodyLimit: DEFAULT_BODY_LIMIT,
+      onRequest: checkBasicFirst,
+      schema: { summary: 'Revoke a refresh token (RFC 7009)', tags: ['oauth'] },
+    },
     async (request, reply) => {
       request.auditInfo = { action: 'revoke' };
       const body = (request.body && typeof request.body === 'object' ? request.body : {}) as Record<
@@ -222,9 +284,7 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayCont
       const config = ctx.config.current();
       const creds = clientCredentials(request, body);
       const tenant =
-        config && creds && creds !== 'ambiguous'
-          ? clients.authenticate(config, creds.clientId, creds.secret)
-          : undefined;
+        config && creds && creds !== 'ambiguous' ? await authenticateClient(request, creds) : undefined;
       if (!tenant || 'retryAfterSeconds' in tenant)
         return oauthError(ctx, request, reply, 401, 'invalid_client', 'Client authentication failed');
       const token = formValue(body, 'token');
@@ -252,13 +312,8 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayCont
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       token_endpoint_auth_signing_alg_values_supported: ['ES256'],
       response_types_supported: ['token'],
-      scopes_supported: [
-        ...new Set(
-          (ctx.config.current()?.config.processTypes ?? []).flatMap((pt) =>
-            ['submit', 'read', 'cancel'].map((op) => `process:${pt.name}:${op}`),
-          ),
-        ),
-      ],
+      // No scopes_supported: listing `process:<type>:<op>` would show every tenant's types to
+      // anyone. A client learns its own from the token response or GET /api/stargate/process-types.
     }),
   );
 }

@@ -214,7 +214,7 @@ describe('gateway process API', () => {
       ['order', ['submit', 'read', 'cancel']],
       ['shipment', ['read']],
     ]);
-    const doc = (await (await fetch(`${url}/openapi.json`)).json()) as {
+    const doc = (await (await fetch(`${url}/openapi.json`, { headers: auth() })).json()) as {
       openapi: string;
       servers: { url: string }[];
       paths: Record<string, unknown>;
@@ -265,7 +265,7 @@ describe('gateway process API', () => {
     expect(ready.status).toBe(200);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     for (const name of [
-      'gateway_requests_total{route="/api/stargate/processes",method="POST",status="202"}',
+      'gateway_requests_total{route="/api/stargate/processes",method="POST",status="202",tenant=',
       'gateway_request_duration_seconds_bucket',
       'gateway_publish_duration_seconds_bucket',
       'gateway_config_reloads_total{result="applied"} 1',

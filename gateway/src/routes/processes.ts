@@ -29,6 +29,12 @@ import { EVENT_SOURCE } from '../audit/audit.js';
 import { authenticate, enforceRateLimit, requireScope } from '../auth/authenticate.js';
 import type { Principal } from '../auth/principal.js';
 import type { GatewayContext } from '../http/context.js';
+import {
+  COMMAND_BODY_LIMIT,
+  enforcePayloadLimit,
+  largestSubmitPayload,
+  SUBMIT_BODY_CEILING,
+} from '../http/body-limit.js';
 import { GatewayError } from '../http/errors.js';
 import { payloadHash } from '../idempotency/idempotency-store.js';
 import { ProcessIdsUnavailableError } from '../idempotency/process-id-allocator.js';
@@ -141,12 +147,18 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
         },
       },
       serializerCompiler: plainJson,
-      // Auth and the JSON check come before body validation: an anonymous caller learns nothing.
-      preValidation: async (request, reply) => {
+      bodyLimit: SUBMIT_BODY_CEILING,
+      // Auth and the JSON check come before the body is read: an anonymous caller costs no
+      // parsing, and a tenant may send no more than its largest process type allows.
+      onRequest: async (request) => {
         request.auditInfo = { action: 'submit' };
-        await authenticate(ctx, request);
+        const principal = await authenticate(ctx, request);
         if (!isJson(request))
           throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'The body must be application/json');
+        request.payloadLimit = largestSubmitPayload(ctx.config.current(), principal);
+      },
+      preParsing: enforcePayloadLimit,
+      preValidation: async (request, reply) => {
         // One charge per request: the tenant's budget, plus the type's when it has its own.
         const wanted = (request.body as { processType?: unknown } | undefined)?.processType;
         const principal = request.principal!;
@@ -175,16 +187,11 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           `The body exceeds ${type.maxPayloadBytes} bytes for ${type.name}`,
         );
       }
-      const validate = config.validateRequest.get(type.name)!;
-      if (!validate(body.data)) {
+      const checked = config.validateRequest.get(type.name)!(body.data, request.bodySize ?? 0);
+      if (!checked.ok) {
         throw new GatewayError('INVALID_REQUEST', `data does not match the ${type.name} request schema`, {
-          errors: (validate.errors ?? []).map((e) => ({
-            path: `/data${e.instancePath}`,
-            message:
-              e.keyword === 'required' && typeof e.params.missingProperty === 'string'
-                ? `must have property ${e.params.missingProperty}`
-                : (e.message ?? 'is invalid'),
-          })),
+          errors: checked.errors,
+          ...(checked.errorCount !== undefined ? { errorCount: checked.errorCount } : {}),
         });
       }
       const headerKey = request.headers[HTTP_HEADERS.idempotencyKey];
@@ -337,17 +344,18 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           .complete(principal.tenant.id, idemKey!, hash, { status: 202, headers, body: accepted })
           .catch((err: Error) => request.log.warn({ err: err.message }, 'idempotency record not stored'));
       }
-      // The payload only at debug, and never the fields its type marks sensitive.
-      request.log.debug(
-        {
-          event: 'process.accepted',
-          processId,
-          processType: type.name,
-          tenantId: principal.tenant.id,
-          data: redactSensitive(body.data, type.sensitiveFields),
-        },
-        'process accepted',
-      );
+      // The payload only at debug (copied and redacted only then), never the fields its type marks sensitive.
+      if (ctx.logger.isLevelEnabled('debug'))
+        request.log.debug(
+          {
+            event: 'process.accepted',
+            processId,
+            processType: type.name,
+            tenantId: principal.tenant.id,
+            data: redactSensitive(body.data, type.sensitiveFields),
+          },
+          'process accepted',
+        );
       return reply.code(202).headers(headers).send(accepted);
     },
   );
@@ -564,7 +572,9 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           response: { 202: routeSchema(CommandAcceptedSchema), '4xx': problemRef, '5xx': problemRef },
         },
         serializerCompiler: plainJson,
-        preValidation: async (request, reply) => {
+        bodyLimit: COMMAND_BODY_LIMIT,
+        // Before the body is read: an anonymous caller costs no parsing.
+        onRequest: async (request, reply) => {
           request.auditInfo = { action: name };
           await enforceRateLimit(ctx, await authenticate(ctx, request), reply);
         },

@@ -20,30 +20,64 @@ function isStateEvent(value: unknown): value is CloudEvent<ProcessStateData> {
 
 /**
  * Consumes the server's state events (competing with the other gateways) and writes them to
- * Redis, newer versions only. A Redis failure requeues the event after a pause instead of
- * spinning on it; a malformed event is dropped with a log line and a metric.
+ * Redis, newer versions only. While Redis fails the projector stops consuming and holds the
+ * events it has (unacknowledged, retried in place every retryDelayMs): requeueing them would
+ * spend the queue's delivery limit and dead-letter state events during an outage. The first
+ * write that succeeds resumes consumption. A malformed event is dropped with a log line and a
+ * metric.
  */
 export function createProjector(deps: {
   broker: Broker;
   store: StateStore;
   logger: Logger;
   metrics: Metrics;
+  /** Called with each state that was newer than the projection (metrics of results). */
+  onApplied?: (state: ProcessStateData) => void;
   prefetch?: number;
   retryDelayMs?: number;
 }) {
   let channel: Channel | undefined;
   let closed = false;
   const delayed = new Set<NodeJS.Timeout>();
+  /** Per channel: its consumer tag while consuming, undefined while paused. */
+  const consumers = new WeakMap<Channel, { tag: string | undefined }>();
+
+  async function consume(ch: Channel): Promise<void> {
+    const state = consumers.get(ch) ?? { tag: undefined };
+    consumers.set(ch, state);
+    const { consumerTag } = await ch.consume(QUEUES.gatewayEvents, (msg: ConsumeMessage | null) => {
+      if (msg) void handle(ch, msg);
+    });
+    state.tag = consumerTag;
+  }
+
+  function pause(ch: Channel): void {
+    const state = consumers.get(ch);
+    if (!state?.tag) return;
+    const tag = state.tag;
+    state.tag = undefined;
+    deps.logger.warn({ event: 'projector.paused' }, 'Redis unavailable: state event consumption paused');
+    ch.cancel(tag).catch((err: Error) => deps.logger.warn({ err: err.message }, 'projector could not pause'));
+  }
+
+  function resume(ch: Channel): void {
+    const state = consumers.get(ch);
+    if (closed || !state || state.tag !== undefined || ch !== channel) return;
+    state.tag = 'resuming';
+    deps.logger.info({ event: 'projector.resumed' }, 'Redis back: state event consumption resumed');
+    consume(ch).catch((err: Error) => {
+      state.tag = undefined;
+      deps.logger.warn({ err: err.message }, 'projector could not resume consuming');
+    });
+  }
 
   deps.broker.onConnected(async (conn) => {
     if (closed) return;
     const ch = await conn.createChannel();
     ch.on('error', (err: Error) => deps.logger.warn({ err }, 'AMQP projector channel error'));
     await ch.prefetch(deps.prefetch ?? 50);
-    await ch.consume(QUEUES.gatewayEvents, (msg: ConsumeMessage | null) => {
-      if (msg) void handle(ch, msg);
-    });
     channel = ch;
+    await consume(ch);
   });
 
   async function handle(ch: Channel, msg: ConsumeMessage): Promise<void> {
@@ -62,20 +96,28 @@ export function createProjector(deps: {
       ch.ack(msg);
       return;
     }
+    await project(ch, msg, event.data);
+  }
+
+  async function project(ch: Channel, msg: ConsumeMessage, data: ProcessStateData): Promise<void> {
     try {
-      const written = await deps.store.writeIfNewer(event.data);
+      const written = await deps.store.writeIfNewer(data);
       deps.metrics.projectedEvents.inc({ result: written ? 'applied' : 'stale' });
+      if (written) deps.onApplied?.(data);
       ch.ack(msg);
+      resume(ch);
     } catch (err) {
       deps.metrics.redisErrors.inc({ operation: 'project' });
-      deps.logger.warn({ err: (err as Error).message }, 'projector could not write to Redis; requeueing');
+      deps.logger.warn(
+        { err: (err as Error).message },
+        'projector could not write to Redis; holding the event',
+      );
+      pause(ch);
+      if (closed) return;
       const t = setTimeout(() => {
         delayed.delete(t);
-        try {
-          ch.nack(msg, false, true);
-        } catch {
-          // The channel is gone; the broker redelivers the unacked message anyway.
-        }
+        // A channel that is gone has returned its unacked events to the queue already.
+        if (ch === channel && !closed) void project(ch, msg, data).catch(() => undefined);
       }, deps.retryDelayMs ?? 1000);
       delayed.add(t);
     }

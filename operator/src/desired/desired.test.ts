@@ -266,3 +266,61 @@ describe('setCondition', () => {
     expect(c[0]?.lastTransitionTime).toBe(t1.toISOString());
   });
 });
+
+describe('tenants sharing an external issuer (issue 16, Medium 10)', () => {
+  const external = (clientId?: string, jwksUrl = 'https://idp/jwks') => ({
+    credentials: {
+      type: 'external' as const,
+      issuer: 'https://idp',
+      audience: 'sg',
+      jwksUrl,
+      ...(clientId ? { clientId } : {}),
+    },
+  });
+  const render = (tenants: Tenant[], previous?: ReturnType<typeof desiredGatewayConfig>['config']) =>
+    desiredGatewayConfig({
+      tenants,
+      processTypes: [processType('order')],
+      secretHashes: hashes,
+      ...(previous ? { previous } : {}),
+    });
+
+  it('a newer tenant on an issuer already used without a pinned client id is refused; the older keeps it', () => {
+    const older = tenant('zeta', external(), { creationTimestamp: '2026-01-01T00:00:00Z' });
+    const newer = tenant('alpha', external('alpha-app'), { creationTimestamp: '2026-02-01T00:00:00Z' });
+    for (const order of [
+      [older, newer],
+      [newer, older],
+    ]) {
+      const { config, excluded } = render(order);
+      expect(config.tenants.map((t) => t.id)).toEqual(['zeta']);
+      expect(excluded.get('alpha')).toMatchObject({ reason: 'OverlappingIssuer' });
+      expect(excluded.get('alpha')?.message).toContain('"zeta"');
+    }
+  });
+
+  it('two tenants pinning distinct client ids share an issuer', () => {
+    const { config, excluded } = render([tenant('a', external('app-a')), tenant('b', external('app-b'))]);
+    expect(config.tenants.map((t) => t.id)).toEqual(['a', 'b']);
+    expect(excluded.size).toBe(0);
+  });
+
+  it('a newcomer never evicts the tenant in force, whatever their names', () => {
+    const inForce = tenant('zeta', external('shared-app'), { creationTimestamp: '2026-03-01T00:00:00Z' });
+    const { config: before } = render([inForce]);
+    // Older by timestamp and first by name, but not yet in force: still the one refused.
+    const newcomer = tenant('aaa', external('shared-app'), { creationTimestamp: '2025-01-01T00:00:00Z' });
+    const { config, excluded } = render([newcomer, inForce], before);
+    expect(config.tenants.map((t) => t.id)).toEqual(['zeta']);
+    expect(excluded.get('aaa')).toMatchObject({ reason: 'DuplicateClientId' });
+  });
+
+  it('a jwksUrl over plain http is refused (https, or http to localhost for development)', () => {
+    const { config, excluded } = render([
+      tenant('plain', external('plain-app', 'http://idp.example/jwks')),
+      tenant('local', external('local-app', 'http://localhost:9000/jwks')),
+    ]);
+    expect(config.tenants.map((t) => t.id)).toEqual(['local']);
+    expect(excluded.get('plain')).toMatchObject({ reason: 'InsecureJwksUrl' });
+  });
+});

@@ -44,6 +44,19 @@ export function processTypeConfig(pt: ProcessType): ProcessTypeConfig {
 /** Why a tenant cannot be given access (yet); undefined when it can. */
 export type TenantProblem = { reason: string; message: string };
 
+/** https, or http to the local host only (development). */
+function secureUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return (
+      u.protocol === 'https:' ||
+      (u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname))
+    );
+  } catch {
+    return false;
+  }
+}
+
 export function tenantProblem(
   tenant: Tenant,
   knownTypes: ReadonlySet<string>,
@@ -55,6 +68,13 @@ export function tenantProblem(
       reason: 'UnknownProcessType',
       message:
         `process type(s) ${unknown.map((n) => `"${n}"`).join(', ')} do not exist (or are invalid) in namespace ${tenant.metadata.namespace ?? ''}`.trim(),
+    };
+  }
+  const creds = tenant.spec.credentials;
+  if (creds?.type === 'external' && creds.jwksUrl && !secureUrl(creds.jwksUrl)) {
+    return {
+      reason: 'InsecureJwksUrl',
+      message: `jwksUrl "${creds.jwksUrl}" must use https (keys fetched over plain HTTP can be replaced on the way)`,
     };
   }
   if (tenant.spec.credentials?.type !== 'external' && !clientSecretHash) {
@@ -136,6 +156,39 @@ export function processTypeProblem(entry: ProcessTypeConfig): TenantProblem | un
   return checked.ok ? undefined : { reason: 'InvalidSchema', message: checked.errors.join('; ') };
 }
 
+/** In force in the previous config first, then oldest first, then by name: a newcomer never evicts a tenant. */
+function tenantPrecedence(previous: ReadonlyMap<string, TenantConfig>) {
+  const rank = (t: Tenant) => (previous.has(t.metadata.name) ? 0 : 1);
+  const created = (t: Tenant) => Date.parse(t.metadata.creationTimestamp ?? '') || Number.MAX_SAFE_INTEGER;
+  return (a: Tenant, b: Tenant) =>
+    rank(a) - rank(b) || created(a) - created(b) || a.metadata.name.localeCompare(b.metadata.name);
+}
+
+/**
+ * Tokens of one external issuer can be told apart only by a pinned client id: two tenants may
+ * share an issuer only when both pin one and the two differ. Otherwise one tenant would accept
+ * the other's tokens (or the gateway would pick one of them by order).
+ */
+function issuerOverlap(
+  entry: TenantConfig,
+  issuers: ReadonlyMap<string, TenantConfig[]>,
+): TenantProblem | undefined {
+  const ext = entry.externalIssuer;
+  if (!ext) return undefined;
+  for (const other of issuers.get(ext.issuer) ?? []) {
+    const theirs = other.externalIssuer?.clientId;
+    if (ext.clientId === undefined || theirs === undefined || ext.clientId === theirs) {
+      return {
+        reason: 'OverlappingIssuer',
+        message:
+          `issuer "${ext.issuer}" is already used by tenant "${other.id}"; tenants may share an issuer ` +
+          'only when both pin a clientId and the two differ',
+      };
+    }
+  }
+  return undefined;
+}
+
 /**
  * The one GatewayConfig every gateway enforces, as a pure function of the resources.
  * A deleting tenant is left out (its access ends before its finalizer is removed); a tenant
@@ -160,8 +213,9 @@ export function desiredGatewayConfig(input: GatewayConfigInput): GatewayConfigRe
   const tenants: TenantConfig[] = [];
   const excluded = new Map<string, TenantProblem>();
   const clientIds = new Map<string, string>();
-  // Sorted, so that when two tenants claim one client id the same one always wins.
-  const sorted = [...input.tenants].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  const issuers = new Map<string, TenantConfig[]>();
+  // When two tenants claim one client id or issuer, the one already in force keeps it, then the older.
+  const sorted = [...input.tenants].sort(tenantPrecedence(prevTenants));
   for (const t of sorted) {
     if (isDeleting(t)) continue;
     const name = t.metadata.name;
@@ -185,7 +239,17 @@ export function desiredGatewayConfig(input: GatewayConfigInput): GatewayConfigRe
       });
       continue;
     }
+    const overlap = issuerOverlap(entry, issuers);
+    if (overlap) {
+      excluded.set(name, overlap);
+      continue;
+    }
     clientIds.set(entry.clientId, name);
+    if (entry.externalIssuer) {
+      const list = issuers.get(entry.externalIssuer.issuer) ?? [];
+      list.push(entry);
+      issuers.set(entry.externalIssuer.issuer, list);
+    }
     tenants.push(entry);
   }
   tenants.sort((a, b) => a.id.localeCompare(b.id));

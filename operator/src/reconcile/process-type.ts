@@ -8,6 +8,7 @@ import {
   type HandlerOptions,
   handlerName,
 } from '../desired/handler.js';
+import { imageProblem, secretProblem } from '../desired/handler-policy.js';
 import { FIELD_MANAGER } from '../desired/labels.js';
 import type { DeploymentObject, KubeObject } from '../desired/objects.js';
 import { desiredServerConfig, handlerSummary } from '../desired/server-config.js';
@@ -80,15 +81,26 @@ export async function reconcileProcessType(
     ctx.enqueue(GATEWAY_CONFIG_KEY);
     return {};
   }
+  const imageRefused = imageProblem(pt, ctx.config.allowedHandlerImages, opts.defaultImage);
+  if (imageRefused) {
+    // An existing Deployment keeps its previous, allowed image.
+    await setReady('False', imageRefused.reason, imageRefused.message);
+    return {};
+  }
   const ref = pt.spec.handler.forward?.credentialsSecretRef;
   if (ref) {
-    const secret = await ctx.client.get(resourcePath('v1', 'Secret', opts.namespace, ref.name));
+    const secret = await ctx.client.get<KubeObject>(resourcePath('v1', 'Secret', opts.namespace, ref.name));
     if (!secret) {
       await setReady(
         'False',
         'SecretNotFound',
         `Secret "${ref.name}" (forward credentials) not found in namespace ${opts.namespace}`,
       );
+      return { requeueAfterMs: ctx.recheckMs };
+    }
+    const secretRefused = secretProblem(ref.name, opts.namespace, secret.metadata.labels);
+    if (secretRefused) {
+      await setReady('False', secretRefused.reason, secretRefused.message);
       return { requeueAfterMs: ctx.recheckMs };
     }
   }

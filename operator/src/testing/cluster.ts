@@ -52,6 +52,7 @@ export function testConfig(
     privateNamespace: ns.private,
     gatewayConfigName: 'stargate-gateway-config',
     handlerImage: 'registry.example/stargate:test',
+    allowedHandlerImages: ['acme/billing:*'],
     tokenUrl: 'https://gateway.example/oauth/token',
     healthPort: 0,
     leaseName: 'stargate-operator',

@@ -8,6 +8,7 @@ export interface ServerMetrics {
   retries: Counter<'type'>;
   deadLettered: Counter<'type'>;
   queueLag: Gauge<'type'>;
+  queueWait: Histogram<'type'>;
   errors: Counter<'component'>;
 }
 
@@ -54,6 +55,13 @@ export function createMetrics(
           if (depth !== undefined) this.set({ type }, depth);
         }
       },
+    }),
+    queueWait: new Histogram({
+      name: 'server_queue_wait_seconds',
+      help: 'Time a process request waited in its work queue (publish to first delivery), by type.',
+      labelNames: ['type'],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 30, 60, 300, 600, 1800, 3600],
+      registers: [registry],
     }),
     errors: new Counter({
       name: 'server_errors_total',
