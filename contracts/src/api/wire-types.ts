@@ -38,7 +38,8 @@ export interface ProcessErrorBody {
   [extension: string]: unknown;
 }
 
-interface StatusCommon {
+/** The fields every status body has. */
+export interface ProcessStatusCommon {
   processId: string;
   clientProcessId?: string;
   processType: string;
@@ -54,7 +55,7 @@ interface StatusCommon {
   [extension: string]: unknown;
 }
 
-export interface RunningStatusBody extends StatusCommon {
+export interface RunningStatusBody extends ProcessStatusCommon {
   status: 'accepted' | 'processing';
   result: null;
   error?: never;
@@ -64,7 +65,7 @@ export interface RunningStatusBody extends StatusCommon {
   retryable?: boolean;
 }
 
-export interface CompletedStatusBody extends StatusCommon {
+export interface CompletedStatusBody extends ProcessStatusCommon {
   status: 'completed';
   progress: 100;
   result: unknown;
@@ -75,7 +76,7 @@ export interface CompletedStatusBody extends StatusCommon {
   retryable?: boolean;
 }
 
-export interface FailedStatusBody extends StatusCommon {
+export interface FailedStatusBody extends ProcessStatusCommon {
   status: 'failed';
   error: ProcessErrorBody;
   failedAt: string;
@@ -85,7 +86,7 @@ export interface FailedStatusBody extends StatusCommon {
   cancelledAt?: string;
 }
 
-export interface CancelledStatusBody extends StatusCommon {
+export interface CancelledStatusBody extends ProcessStatusCommon {
   status: 'cancelled';
   cancelledAt: string;
   result?: unknown;
