@@ -6,7 +6,6 @@
  * @packageDocumentation
  */
 import type { StarGateClient } from './client/client.js';
-import type { ResultHandler } from './client/types.js';
 
 export { createClient, type StarGateClient } from './client/client.js';
 export type {
