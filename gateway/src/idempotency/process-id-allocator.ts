@@ -47,7 +47,8 @@ const FAST_BLOCK_MS = 60_000;
  * stops are never used (gaps, never repeats).
  */
 export function createProcessIdAllocator(options: ProcessIdAllocatorOptions): ProcessIdAllocator {
-  const minBlock = options.blockSize ?? 100;
+  // The server hands out whole slots of 1000 (server/src/rpc/process-id-blocks.ts).
+  const minBlock = options.blockSize ?? 1000;
   const maxBlock = Math.max(minBlock, options.maxBlockSize ?? 10_000);
   const prefetchMs = options.prefetchBeforeMidnightMs ?? 5 * 60_000;
   const waitMs = options.waitMs ?? 10_000;

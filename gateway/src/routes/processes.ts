@@ -261,7 +261,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
         if (claimed) await ctx.idempotency.release(principal.tenant.id, idemKey!).catch(() => undefined);
         if (!(err instanceof ProcessIdsUnavailableError)) throw err;
         request.log.warn({ err: String(err.cause) }, 'no process id block; refusing the submit');
-        throw new GatewayError('SERVICE_UNAVAILABLE', 'The service is temporarily unavailable; retry later', {
+        throw new GatewayError('SERVICE_UNAVAILABLE', 'No process id could be reserved; retry later', {
           retryAfter: 5,
         });
       }

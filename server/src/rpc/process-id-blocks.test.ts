@@ -22,14 +22,14 @@ describe('process id blocks (reserve-process-ids)', () => {
     const blocks = createProcessIdBlocks(client.db(dbName));
     const other = createProcessIdBlocks(client.db(dbName));
     const got = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => (i % 2 ? blocks : other).reserve('20260114', 50)),
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? blocks : other).reserve('20260114', 5)),
     );
     const all = got.flatMap(numbers);
     expect(all).toHaveLength(20 * SLOT_SIZE);
     expect(new Set(all).size).toBe(all.length);
     expect(Math.min(...all)).toBe(1);
     // Another day starts at 1; a larger count gets whole slots, contiguous when nobody interleaves.
-    expect(await blocks.reserve('20260115', 250)).toEqual([{ first: 1, count: 300 }]);
+    expect(await blocks.reserve('20260115', 2 * SLOT_SIZE + 1)).toEqual([{ first: 1, count: 3 * SLOT_SIZE }]);
     expect(numbers(await other.reserve('20260114', 1))[0]).toBe(20 * SLOT_SIZE + 1);
   });
 

@@ -3,7 +3,8 @@ import { type Db, MongoServerError } from 'mongodb';
 
 /** One document per slot of SLOT_SIZE sequence numbers of a UTC day, claimed by inserting it. */
 export const PROCESS_ID_BLOCKS_COLLECTION = 'process_id_blocks';
-export const SLOT_SIZE = 100;
+/** One insert per block of this size: a loaded FerretDB answers one insert in time, not ten. */
+export const SLOT_SIZE = 1000;
 const MAX_COUNT = 100_000;
 const MAX_ATTEMPTS_PER_SLOT = 50;
 
@@ -30,7 +31,7 @@ function isDuplicateKey(err: unknown): boolean {
 
 /**
  * The private side's store of process-id sequences (`reserve-process-ids` queries). A day's
- * sequence is cut into slots of 100 numbers; a slot belongs to whoever inserts its document
+ * sequence is cut into slots of SLOT_SIZE numbers; a slot belongs to whoever inserts its document
  * first (`_id` = day:slot). Only the uniqueness of `_id` is relied on: FerretDB v1 does not
  * make `$inc` or conditional updates atomic under concurrency, but it does refuse a second
  * insert of the same `_id`. So ids stay unique across gateways, their restarts and the loss
