@@ -25,7 +25,7 @@ deps: node_modules/.stamp ## install npm dependencies
 
 setup: deps services ## install everything and start the development services
 
-services: ## start Redis, RabbitMQ, FerretDB, etcd + kube-apiserver (installing/building them if missing)
+services: ## start Redis, RabbitMQ, mongo-java-server (MongoDB wire), etcd + kube-apiserver (installing/building them if missing)
 	tools/services.sh up
 
 services-down: ## stop the development services
@@ -64,6 +64,7 @@ dev: deps build ## run StarGate on this machine: API server, operator, gateway, 
 
 bench: deps services build ## benchmarks: print numbers, write bench/results.json
 	node e2e/dist/bench/run.js
+	node e2e/dist/bench/private-side.js
 
 fuzz: deps services build ## a longer property-based fuzz run against the gateway
 	STARGATE_FUZZ_RUNS=2000 npx vitest run e2e/src/hostile
@@ -81,5 +82,5 @@ clean: ## remove build output
 	rm -rf */dist client-sdk/build node_modules/.stamp
 
 dev-files: deps build ## run StarGate without Kubernetes, from configuration rendered from examples/
-	tools/services.sh up redis rabbitmq ferretdb
+	tools/services.sh up redis rabbitmq mongo
 	node e2e/dist/dev/main.js files

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Development services for StarGate, real and on 127.0.0.1:
-#   redis, rabbitmq, ferretdb (MongoDB wire protocol), kube (etcd + kube-apiserver), helm, promtool
+#   redis, rabbitmq, mongo (mongo-java-server, MongoDB wire protocol), kube (etcd + kube-apiserver), helm, promtool
+#   ferretdb: the former MongoDB-wire store, kept only to compare stores (not started by `up`)
 #
 #   tools/services.sh up [service...]   install if missing, start if stopped, wait until healthy
 #   tools/services.sh down              stop everything this script started
@@ -20,13 +21,17 @@ REDIS_PORT=${STARGATE_REDIS_PORT:-6390}
 AMQP_PORT=${STARGATE_AMQP_PORT:-5679}
 RABBIT_MGMT_PORT=${STARGATE_RABBIT_MGMT_PORT:-15679}
 RABBIT_DIST_PORT=$((AMQP_PORT + 20000))
-MONGO_PORT=${STARGATE_MONGO_PORT:-27027}
+MONGO_PORT=${STARGATE_MONGO_PORT:-27037}
+# memory (default: fastest; nothing survives a restart) or h2 (a file, saved about once a second and on SIGTERM)
+MONGO_BACKEND=${STARGATE_MONGO_BACKEND:-memory}
+FERRETDB_PORT=${STARGATE_FERRETDB_PORT:-27027}
 ETCD_PORT=${STARGATE_ETCD_PORT:-2389}
 KUBE_PORT=${STARGATE_KUBE_PORT:-6449}
 
 KUBE_VERSION=1.34.3
 HELM_VERSION=3.19.0
 FERRETDB_VERSION=1.24.0
+MONGO_JAVA_SERVER_VERSION=1.47.0
 # Prometheus 3.16.0 (the Go module numbers Prometheus 3.x releases v0.3xx.y); promtool only.
 PROMETHEUS_MODULE_VERSION=0.316.0
 
@@ -149,19 +154,61 @@ ferretdb_build() {
   rm -rf "$src"
   mv "$bin.partial" "$bin"
 }
-ferretdb_ready() { (exec 3<>/dev/tcp/127.0.0.1/"$MONGO_PORT") 2>/dev/null; }
+ferretdb_ready() { (exec 3<>/dev/tcp/127.0.0.1/"$FERRETDB_PORT") 2>/dev/null; }
 ferretdb_up() {
   ferretdb_build
   mkdir -p "$DATA/ferretdb"
   if ! ferretdb_ready; then
-    nohup "$(ferretdb_bin)" --listen-addr="127.0.0.1:$MONGO_PORT" --handler=sqlite \
+    nohup "$(ferretdb_bin)" --listen-addr="127.0.0.1:$FERRETDB_PORT" --handler=sqlite \
       --sqlite-url="file:$DATA/ferretdb/" --state-dir="$DATA/ferretdb" --telemetry=disable \
       --debug-addr=- --log-level=warn >"$DATA/ferretdb.log" 2>&1 &
     echo $! >"$DATA/ferretdb.pid"
   fi
-  wait_for "ferretdb at mongodb://127.0.0.1:$MONGO_PORT" 30 ferretdb_ready || die "ferretdb did not start (see $DATA/ferretdb.log)"
+  wait_for "ferretdb at mongodb://127.0.0.1:$FERRETDB_PORT" 30 ferretdb_ready || die "ferretdb did not start (see $DATA/ferretdb.log)"
 }
 ferretdb_down() { running ferretdb && kill "$(cat "$DATA/ferretdb.pid")" 2>/dev/null || true; rm -f "$DATA/ferretdb.pid"; }
+
+# ---------------------------------------------------------------- mongo (mongo-java-server)
+# The development store (see docs/development.md, "The development store"): mongo-java-server
+# from Maven Central (memory or H2 file backend), started by tools/mongo-java-server/StargateMongo.java.
+mongo_dir() { echo "$CACHE/mongo-java-server-$MONGO_JAVA_SERVER_VERSION-$(cksum <"$ROOT/tools/mongo-java-server/StargateMongo.java" | cut -d' ' -f1)"; }
+mongo_build() {
+  local dir; dir=$(mongo_dir)
+  [ -f "$dir/classes/StargateMongo.class" ] && return 0
+  command -v javac >/dev/null 2>&1 || apt_install openjdk-17-jdk-headless
+  command -v mvn >/dev/null 2>&1 || apt_install maven
+  log "fetching mongo-java-server $MONGO_JAVA_SERVER_VERSION from Maven Central (once per machine)"
+  rm -rf "$dir.partial" && mkdir -p "$dir.partial/classes"
+  mvn -q -B -f "$ROOT/tools/mongo-java-server/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$dir.partial/lib" >&2
+  javac -d "$dir.partial/classes" -cp "$dir.partial/lib/*" "$ROOT/tools/mongo-java-server/StargateMongo.java"
+  rm -rf "$dir" && mv "$dir.partial" "$dir"
+}
+mongo_ready() { (exec 3<>/dev/tcp/127.0.0.1/"$MONGO_PORT") 2>/dev/null; }
+mongo_up() {
+  mongo_build
+  mkdir -p "$DATA/mongo"
+  if ! mongo_ready; then
+    local dir store="$DATA/mongo/stargate.mv.db"; dir=$(mongo_dir)
+    [ "$MONGO_BACKEND" = memory ] && store=-
+    # Its own session, so that `down` ends the JVM (which saves the H2 file on SIGTERM).
+    setsid nohup java -Xmx1g -XX:+UseSerialGC -cp "$dir/lib/*:$dir/classes" StargateMongo "$MONGO_PORT" "$store" \
+      >"$DATA/mongo.log" 2>&1 &
+    echo $! >"$DATA/mongo.pid"
+  fi
+  wait_for "mongo (mongo-java-server, $MONGO_BACKEND) at mongodb://127.0.0.1:$MONGO_PORT" 60 mongo_ready \
+    || die "mongo did not start (see $DATA/mongo.log)"
+}
+mongo_down() {
+  if running mongo; then
+    local pid; pid=$(cat "$DATA/mongo.pid")
+    kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + 30))
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$DATA/mongo.pid"
+}
 
 # ---------------------------------------------------------------- kubernetes (etcd + kube-apiserver)
 kube_dir() { echo "$CACHE/kube-$KUBE_VERSION"; }
@@ -281,7 +328,7 @@ promtool_up() {
 }
 
 # ---------------------------------------------------------------- commands
-ALL=(redis rabbitmq ferretdb kube helm promtool)
+ALL=(redis rabbitmq mongo kube helm promtool)
 
 print_env() {
   cat <<EOF
@@ -305,7 +352,8 @@ case "$cmd" in
     for s in "${svcs[@]}"; do "${s}_up"; done
     ;;
   down)
-    svcs=("$@"); [ ${#svcs[@]} -gt 0 ] || svcs=(kube ferretdb rabbitmq redis)
+    svcs=("$@"); [ ${#svcs[@]} -gt 0 ] || svcs=(kube mongo rabbitmq redis)
+    running ferretdb && svcs+=(ferretdb)
     for s in "${svcs[@]}"; do case $s in helm | promtool) ;; *) "${s}_down" ;; esac; done
     log "stopped: ${svcs[*]}"
     ;;
@@ -318,7 +366,8 @@ case "$cmd" in
   status)
     redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && echo "redis     up   redis://127.0.0.1:$REDIS_PORT" || echo "redis     down"
     rabbit_ready 2>/dev/null && echo "rabbitmq  up   amqp://127.0.0.1:$AMQP_PORT" || echo "rabbitmq  down"
-    ferretdb_ready && echo "ferretdb  up   mongodb://127.0.0.1:$MONGO_PORT" || echo "ferretdb  down"
+    mongo_ready && echo "mongo     up   mongodb://127.0.0.1:$MONGO_PORT" || echo "mongo     down"
+    if ferretdb_ready; then echo "ferretdb  up   mongodb://127.0.0.1:$FERRETDB_PORT (comparison only)"; fi
     kube_ready >/dev/null 2>&1 && echo "kube      up   https://127.0.0.1:$KUBE_PORT" || echo "kube      down"
     ;;
   *) die "unknown command $cmd (up | down | reset | env | status)" ;;

@@ -115,6 +115,8 @@ export interface ProcessTypeSpec {
     maxTimeoutSeconds?: number;
   };
   retry?: { maxAttempts?: number; initialBackoffSeconds?: number; maxBackoffSeconds?: number };
+  /** The work queue: how many requests it holds before the gateway answers 503, deliveries per request. */
+  queue?: { maxLength?: number; deliveryLimit?: number };
   sensitiveFields?: string[];
 }
 

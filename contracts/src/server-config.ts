@@ -5,6 +5,7 @@
  * Secrets never appear here: forwarding credentials are named by environment variable.
  */
 import type { HandlerSpec } from './resources.js';
+import type { ProcessQueueSettings } from './topology.js';
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -33,6 +34,8 @@ export interface ProcessTypeRuntimeConfig {
   handler: { builtin: string } | { forward: ForwardHandlerConfig } | { module: string };
   concurrency: number;
   timeoutSeconds: number;
+  /** The work queue's bound and delivery limit (defaults in topology.ts). */
+  queue?: ProcessQueueSettings;
   retry: RetryPolicy;
   requestSchema: Record<string, unknown>;
   resultSchema?: Record<string, unknown>;

@@ -33,19 +33,46 @@ export function retryQueue(processType: string): string {
 /** How many deliveries of one message before RabbitMQ dead-letters it (quorum queue `x-delivery-limit`). */
 export const DEFAULT_DELIVERY_LIMIT = 5;
 
-export function processQueueArguments(deliveryLimit = DEFAULT_DELIVERY_LIMIT): Record<string, unknown> {
+/**
+ * Requests a type's work queue holds at most (`x-max-length`). When it is full, RabbitMQ
+ * refuses new ones (`x-overflow: reject-publish`: the publish is nacked) and the gateway
+ * answers 503 + Retry-After, so overload is shed at the door instead of queueing for hours.
+ */
+export const DEFAULT_MAX_QUEUE_LENGTH = 10_000;
+
+/** Per-type settings of the work queue (ProcessType `spec.queue`). */
+export interface ProcessQueueSettings {
+  maxLength?: number;
+  deliveryLimit?: number;
+}
+
+/**
+ * Every argument set explicitly, so that the queue behaves the same on RabbitMQ 3.x and 4.x
+ * (4.x changed the quorum queue's default delivery limit from unlimited to 20).
+ */
+export function processQueueArguments(settings: ProcessQueueSettings = {}): Record<string, unknown> {
   return {
     'x-queue-type': 'quorum',
-    'x-delivery-limit': deliveryLimit,
+    'x-delivery-limit': settings.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT,
     'x-dead-letter-exchange': EXCHANGES.dead,
+    'x-dead-letter-strategy': 'at-most-once',
+    'x-max-length': settings.maxLength ?? DEFAULT_MAX_QUEUE_LENGTH,
+    'x-overflow': 'reject-publish',
   };
 }
 
+/**
+ * A retry waits out its TTL here, then is dead-lettered back to the work queue. At-least-once
+ * dead-lettering (which needs `reject-publish`) keeps it while the work queue is full instead
+ * of dropping it: a retry belongs to an accepted process and must not be lost.
+ */
 export function retryQueueArguments(processType: string): Record<string, unknown> {
   return {
     'x-queue-type': 'quorum',
     'x-dead-letter-exchange': EXCHANGES.requests,
     'x-dead-letter-routing-key': processType,
+    'x-dead-letter-strategy': 'at-least-once',
+    'x-overflow': 'reject-publish',
   };
 }
 

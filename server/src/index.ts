@@ -28,3 +28,4 @@ export {
   type StargateServer,
   type StartServerOptions,
 } from './server.js';
+export { resolveProcessTypes, type ProcessTypeRuntime } from './config/process-types.js';

@@ -58,20 +58,15 @@ describe('server worker (built-in handlers, real RabbitMQ + MongoDB-wire)', () =
     const doc = await gw.waitFor(id, 'completed');
     expect(doc.result).toMatchObject({ orderId: 'PO-1', status: 'confirmed', totalAmount: 25, itemCount: 1 });
     const events = await gw.events(id);
-    expect(events.map((e) => e.status)).toEqual([
-      'processing',
-      'processing',
-      'processing',
-      'processing',
-      'completed',
-    ]);
-    expect(events.map((e) => e.version)).toEqual([1, 2, 3, 4, 5]);
+    // A handler that finishes within the progress interval: its reports go with the final write.
+    expect(events.map((e) => e.status)).toEqual(['processing', 'completed']);
+    expect(events.map((e) => e.version)).toEqual([1, 2]);
     expect(events[0]?.correlationId).toBe(`corr-${id}`);
     const published = await eventually(() => {
       const mine = gw.states.filter((s) => s.processId === id);
       return mine.at(-1)?.status === 'completed' ? mine : undefined;
     });
-    expect(published.at(-1)).toMatchObject({ tenantId: 'acme', version: 5, result: { status: 'confirmed' } });
+    expect(published.at(-1)).toMatchObject({ tenantId: 'acme', version: 2, result: { status: 'confirmed' } });
   });
 
   it('completes a shipment', async () => {

@@ -45,6 +45,8 @@ export interface StargateServer {
 
 /** Deliveries of a command, dead letter or audit record before it is given up (logged). */
 const SIDE_DELIVERY_LIMIT = 10;
+/** Unacknowledged audit records per worker (they are written in batches). */
+const AUDIT_PREFETCH = 256;
 
 interface Consumer {
   queue: string;
@@ -145,7 +147,13 @@ export function createServer(deps: ServerDeps): StargateServer {
     const pub = await m.createConfirmChannel();
     await declareTopology(
       pub,
-      deps.types.map((t) => t.name),
+      deps.types.map((t) => ({ name: t.name, queue: t.queue })),
+      () => m.createChannel(),
+      (queue, err) =>
+        logger.warn(
+          { queue, err: err.message },
+          'work queue exists with other arguments (an older version declared it); using it as it is — delete it while it is empty to apply the new ones',
+        ),
     );
     pubChannel = pub;
     lagChannel = await m.createChannel();
@@ -213,12 +221,15 @@ export function createServer(deps: ServerDeps): StargateServer {
           'dead-letters',
         ),
       },
-      {
-        queue: QUEUES.audit,
-        channel: side,
-        onMessage: settled((msg) => handleAuditRecord(audit, msg), 'audit'),
-      },
     );
+    // Audit records are stored in batches (one insertMany): enough of them in flight to fill one.
+    const auditCh = await m.createChannel();
+    await auditCh.prefetch(AUDIT_PREFETCH);
+    next.push({
+      queue: QUEUES.audit,
+      channel: auditCh,
+      onMessage: settled((msg) => handleAuditRecord(audit, msg), 'audit'),
+    });
     // Each worker hears every cancel, to abort the handler it runs for that process.
     const cancelCh = await m.createChannel();
     const own = await cancelCh.assertQueue('', { exclusive: true, autoDelete: true });

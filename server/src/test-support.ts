@@ -39,7 +39,7 @@ export interface GatewayDouble {
   rpc(body: unknown): Promise<unknown>;
   process(processId: string): Promise<ProcessDoc | null>;
   events(processId: string): Promise<ProcessEventDoc[]>;
-  /** Waits until the record has `status`, then until its event is in the log too (written just after). */
+  /** Waits until the record has `status` (its history entry is written with it). */
   waitFor(processId: string, status: string, timeoutMs?: number): Promise<ProcessDoc>;
   close(): Promise<void>;
 }
@@ -161,12 +161,19 @@ export async function gatewayDouble(
     },
     process: (processId) =>
       db.collection<ProcessDoc>('processes').findOne({ processId }, { projection: { _id: 0 } }),
-    events: (processId) =>
-      db
-        .collection<ProcessEventDoc>('process_events')
-        .find({ processId }, { projection: { _id: 0 } })
-        .sort({ version: 1 })
-        .toArray(),
+    async events(processId) {
+      const doc = await db.collection<ProcessDoc>('processes').findOne({ processId });
+      return (doc?.history ?? [])
+        .map(
+          (e): ProcessEventDoc => ({
+            ...e,
+            processId,
+            tenantId: doc?.tenantId ?? '',
+            processType: doc?.processType ?? '',
+          }),
+        )
+        .sort((a, b) => a.version - b.version);
+    },
     async waitFor(processId, status, timeoutMs = 60_000) {
       const doc = await eventually(async () => {
         const d = await self.process(processId);

@@ -168,7 +168,9 @@ export async function freePort(): Promise<number> {
  * A private instance of one service, for failure tests that stop and restart it without
  * disturbing the tests running beside them on the shared instance.
  */
-export async function privateService(kind: 'redis' | 'rabbitmq' | 'ferretdb'): Promise<PrivateService> {
+export async function privateService(
+  kind: 'redis' | 'rabbitmq' | 'mongo' | 'ferretdb',
+): Promise<PrivateService> {
   const { mkdtemp, rm } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
@@ -182,9 +184,11 @@ export async function privateService(kind: 'redis' | 'rabbitmq' | 'ferretdb'): P
     const port = await freePort();
     env.STARGATE_REDIS_PORT = String(port);
     url = `redis://127.0.0.1:${port}`;
-  } else if (kind === 'ferretdb') {
+  } else if (kind === 'mongo' || kind === 'ferretdb') {
     const port = await freePort();
-    env.STARGATE_MONGO_PORT = String(port);
+    env[kind === 'mongo' ? 'STARGATE_MONGO_PORT' : 'STARGATE_FERRETDB_PORT'] = String(port);
+    // Stopped and started again by the failure tests: the store must keep its data (H2 file).
+    if (kind === 'mongo') env.STARGATE_MONGO_BACKEND = 'h2';
     url = `mongodb://127.0.0.1:${port}`;
   } else {
     // The Erlang distribution port is AMQP + 20000; keep both in range.

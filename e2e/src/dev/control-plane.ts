@@ -70,7 +70,7 @@ export async function servicesUp(k: Kubectl): Promise<void> {
   }
   try {
     const code = await new Promise<number>((resolve, reject) => {
-      const child = spawn(script, ['up', 'redis', 'rabbitmq', 'ferretdb', 'kube'], {
+      const child = spawn(script, ['up', 'redis', 'rabbitmq', 'mongo', 'kube'], {
         stdio: ['ignore', 'inherit', 'inherit'],
       });
       child.once('error', reject);

@@ -57,7 +57,7 @@ describe('RabbitMQ', () => {
   });
 });
 
-describe('MongoDB wire protocol (FerretDB)', () => {
+describe('MongoDB wire protocol (mongo-java-server)', () => {
   it('inserts, finds, and reports a unique-index violation as code 11000', async () => {
     const { url, dbName } = mongoDatabase('smoke');
     const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000 });

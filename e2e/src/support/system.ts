@@ -196,7 +196,7 @@ export interface LedgerReport {
 
 /**
  * The ledger check: every process that got a 202 has exactly one record, reached a terminal
- * state, has exactly one terminal event in `process_events`, and the client saw that same
+ * state, has exactly one terminal event in its history, and the client saw that same
  * terminal state. Records nobody was told about are duplicates.
  */
 export async function ledger(
@@ -223,13 +223,17 @@ export async function ledger(
     // Says what a record is, so a failed check explains itself.
     const describe = (d: (typeof docs)[number]) =>
       `${d.processId} (${d.clientProcessId ?? '-'}, key ${d.idempotencyKey ?? '-'}, ${d.status}${d.error ? ` ${d.error.code}: ${String(d.error.message).slice(0, 120)}` : ''})`;
-    const events = await db
-      .collection<{ processId: string; status: string }>('process_events')
-      .find(
-        { status: { $in: ['completed', 'failed', 'cancelled'] } },
-        { projection: { processId: 1, status: 1 } },
-      )
-      .toArray();
+    // Each process keeps its event history in its own record (server/src/store/process-store.ts).
+    const events = (
+      await db
+        .collection<{ processId: string; history?: { status: string }[] }>('processes')
+        .find(filter, { projection: { processId: 1, history: 1 } })
+        .toArray()
+    ).flatMap((d) =>
+      (d.history ?? [])
+        .filter((e) => ['completed', 'failed', 'cancelled'].includes(e.status))
+        .map((e) => ({ processId: d.processId, status: e.status })),
+    );
     const terminalCount = new Map<string, number>();
     for (const e of events) terminalCount.set(e.processId, (terminalCount.get(e.processId) ?? 0) + 1);
     const byId = new Map(docs.map((d) => [d.processId, d.status]));

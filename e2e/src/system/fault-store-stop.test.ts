@@ -1,5 +1,5 @@
 /**
- * Fault: the MongoDB-wire store (FerretDB) stops for 20 s under load. The gateway keeps
+ * Fault: the MongoDB-wire store (mongo-java-server) stops for 20 s under load. The gateway keeps
  * accepting (it never talks to MongoDB), workers pause and resume, and every accepted
  * process ends exactly once.
  */
@@ -8,22 +8,22 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Stack, startStack } from '../support/stack.js';
 import { cachedToken, cleanLedger, exampleConfig, ledger, orderData, startLoad } from '../support/system.js';
 
-let ferret: PrivateService;
+let store: PrivateService;
 let stack: Stack;
 
 beforeAll(async () => {
-  ferret = await privateService('ferretdb');
+  store = await privateService('mongo');
   stack = await startStack({
     ...(await exampleConfig({ raiseLimits: true })),
     gateways: 1,
     workers: 2,
-    mongoUrl: ferret.url,
+    mongoUrl: store.url,
   });
 }, 300_000);
 
 afterAll(async () => {
   await stack?.close();
-  await ferret?.close();
+  await store?.close();
 }, 120_000);
 
 it('the store is down for 20 s under load: submissions go on, nothing lost or duplicated', async () => {
@@ -37,12 +37,12 @@ it('the store is down for 20 s under load: submissions go on, nothing lost or du
   }));
   const load = startLoad(() => stack.gatewayUrls, token, items, { concurrency: 4 });
   await eventually(() => load.acceptedCount() >= 20, 60_000, 50);
-  await ferret.stop();
+  await store.stop();
   const acceptedAtStop = load.acceptedCount();
   // The outage lasts 20 s of wall time; submissions keep being accepted meanwhile.
   await new Promise((r) => setTimeout(r, 20_000));
   expect(load.acceptedCount()).toBeGreaterThan(acceptedAtStop);
-  await ferret.start();
+  await store.start();
   await load.submitted;
   await load.finish(180_000);
 

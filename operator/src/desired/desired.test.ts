@@ -252,6 +252,15 @@ describe('handler deployment', () => {
       handler: { builtin: 'order' },
       concurrency: 4,
     });
+    expect(cfg.processTypes[0]?.queue).toBeUndefined();
+  });
+
+  it('carries the work queue bound of the ProcessType into the server config', () => {
+    const pt = processType('order', { queue: { maxLength: 500, deliveryLimit: 3 } });
+    expect(desiredServerConfig([pt], []).processTypes[0]?.queue).toEqual({
+      maxLength: 500,
+      deliveryLimit: 3,
+    });
   });
 });
 

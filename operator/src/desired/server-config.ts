@@ -42,6 +42,7 @@ export function runtimeConfig(pt: ProcessType): ProcessTypeRuntimeConfig {
     concurrency: h.concurrency ?? DEFAULT_CONCURRENCY,
     timeoutSeconds: s.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
     retry: { ...DEFAULT_RETRY_POLICY, ...s.retry },
+    ...(s.queue ? { queue: { ...s.queue } } : {}),
     requestSchema: s.requestSchema,
     ...(s.resultSchema ? { resultSchema: s.resultSchema } : {}),
   };

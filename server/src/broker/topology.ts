@@ -1,6 +1,7 @@
 import {
   DEFAULT_DELIVERY_LIMIT,
   EXCHANGES,
+  type ProcessQueueSettings,
   processQueue,
   processQueueArguments,
   QUEUES,
@@ -10,6 +11,15 @@ import {
 } from '@stargate/contracts';
 import type { Channel } from 'amqplib';
 
+/** A process type's work queue as this worker declares it. */
+export interface ProcessQueueSpec {
+  name: string;
+  queue?: ProcessQueueSettings;
+}
+
+/** Where a work queue exists with other arguments (declared by an older version): used as it is. */
+export type QueueMismatch = (queue: string, err: Error) => void;
+
 /** The server's own copy of every dead letter, to mark the process failed (QUEUES.dead stays for operators). */
 export const SERVER_DEAD_LETTER_QUEUE = 'stargate.server.dead-letters';
 
@@ -17,7 +27,13 @@ export const SERVER_DEAD_LETTER_QUEUE = 'stargate.server.dead-letters';
  * Declares what the server uses, idempotently and with exactly the arguments from contracts/
  * (the gateway declares the same exchanges; a mismatch would be a channel error).
  */
-export async function declareTopology(ch: Channel, processTypes: readonly string[]): Promise<void> {
+export async function declareTopology(
+  ch: Channel,
+  processTypes: readonly (string | ProcessQueueSpec)[],
+  /** A fresh channel per work queue, so that an argument mismatch (which closes it) is survivable. */
+  open?: () => Promise<Channel>,
+  onMismatch?: QueueMismatch,
+): Promise<void> {
   await ch.assertExchange(EXCHANGES.requests, 'direct', { durable: true });
   await ch.assertExchange(EXCHANGES.events, 'topic', { durable: true });
   await ch.assertExchange(EXCHANGES.control, 'topic', { durable: true });
@@ -44,10 +60,31 @@ export async function declareTopology(ch: Channel, processTypes: readonly string
   await ch.bindQueue(QUEUES.audit, EXCHANGES.audit, QUEUES.audit);
   await ch.bindQueue(QUEUES.audit, EXCHANGES.audit, '');
 
-  for (const type of processTypes) {
-    await ch.assertQueue(processQueue(type), { durable: true, arguments: processQueueArguments() });
+  const assertOwn = async (queue: string, args: Record<string, unknown>) => {
+    if (!open) {
+      await ch.assertQueue(queue, { durable: true, arguments: args });
+      return;
+    }
+    const own = await open();
+    // The failed assertion closes this channel with an error event; it is answered below.
+    own.on('error', () => undefined);
+    try {
+      await own.assertQueue(queue, { durable: true, arguments: args });
+      await own.close();
+    } catch (err) {
+      // 406 PRECONDITION_FAILED: the queue exists with other arguments. RabbitMQ cannot change
+      // them in place; the queue keeps working as it is until an operator replaces it.
+      if ((err as { code?: number }).code !== 406) throw err;
+      onMismatch?.(queue, err as Error);
+      await ch.checkQueue(queue);
+    }
+  };
+  for (const spec of processTypes) {
+    const { name: type, queue: settings } =
+      typeof spec === 'string' ? { name: spec, queue: undefined } : spec;
+    await assertOwn(processQueue(type), processQueueArguments(settings));
     await ch.bindQueue(processQueue(type), EXCHANGES.requests, type);
-    await ch.assertQueue(retryQueue(type), { durable: true, arguments: retryQueueArguments(type) });
+    await assertOwn(retryQueue(type), retryQueueArguments(type));
     await ch.bindQueue(retryQueue(type), EXCHANGES.retry, type);
   }
 }

@@ -1,5 +1,6 @@
 import {
   createSchemaCompiler,
+  type ProcessQueueSettings,
   DEFAULT_RETRY_POLICY,
   type ProcessTypeRuntimeConfig,
   type RetryPolicy,
@@ -17,6 +18,8 @@ export interface ProcessTypeRuntime {
   concurrency: number;
   timeoutMs: number;
   retry: RetryPolicy;
+  /** The work queue's arguments (bound, delivery limit); defaults from contracts. */
+  queue: ProcessQueueSettings;
   validateRequest: ValidateFunction;
   validateResult: ValidateFunction | undefined;
 }
@@ -75,6 +78,14 @@ export async function resolveProcessTypes(
         maxAttempts: Math.floor(positive(name, 'retry.maxAttempts', retry.maxAttempts)),
         initialBackoffSeconds: positive(name, 'retry.initialBackoffSeconds', retry.initialBackoffSeconds),
         maxBackoffSeconds: positive(name, 'retry.maxBackoffSeconds', retry.maxBackoffSeconds),
+      },
+      queue: {
+        ...(config.queue?.maxLength !== undefined
+          ? { maxLength: Math.floor(positive(name, 'queue.maxLength', config.queue.maxLength)) }
+          : {}),
+        ...(config.queue?.deliveryLimit !== undefined
+          ? { deliveryLimit: Math.floor(positive(name, 'queue.deliveryLimit', config.queue.deliveryLimit)) }
+          : {}),
       },
       validateRequest: compile(compileSchema, name, 'requestSchema', config.requestSchema),
       validateResult: config.resultSchema

@@ -1,7 +1,7 @@
 import type { ServerConfig } from '@stargate/contracts';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
-import { COLLECTIONS, type ProcessDoc, type ProcessEventDoc } from '../store/process-store.js';
+import { COLLECTIONS, type ProcessDoc } from '../store/process-store.js';
 
 const DAY_MS = 86_400_000;
 const BATCH = 500;
@@ -13,8 +13,8 @@ export interface RetentionJob {
 }
 
 /**
- * A periodic job instead of TTL indexes, which FerretDB v1 does not guarantee. Processes
- * finished (completedAt) before now − retention go, with their events; the audit log stays.
+ * A periodic job instead of TTL indexes, which no development store expires. Processes
+ * finished (completedAt) before now − retention go, with their history; the audit log stays.
  */
 export function createRetentionJob(options: {
   db: Db;
@@ -23,7 +23,6 @@ export function createRetentionJob(options: {
   intervalMs?: number;
 }): RetentionJob {
   const processes = options.db.collection<ProcessDoc>(COLLECTIONS.processes);
-  const events = options.db.collection<ProcessEventDoc>(COLLECTIONS.events);
   const tenants = options.retention.tenants ?? {};
 
   async function purge(filter: Record<string, unknown>): Promise<number> {
@@ -35,8 +34,7 @@ export function createRetentionJob(options: {
         .toArray();
       if (batch.length === 0) return total;
       const ids = batch.map((d) => d.processId);
-      // Events first: a crash in between leaves the process, which the next pass removes.
-      await events.deleteMany({ processId: { $in: ids } });
+      // A process takes its history with it (embedded).
       const res = await processes.deleteMany({ processId: { $in: ids } });
       total += res.deletedCount;
       if (batch.length < BATCH) return total;

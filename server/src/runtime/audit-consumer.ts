@@ -3,16 +3,24 @@ import type { ConsumeMessage } from 'amqplib';
 import type { AuditLog } from '../store/audit-log.js';
 import { MalformedMessageError, parseJson } from './request-message.js';
 
-/** Stores one gateway audit record (a CloudEvent on stargate.audit) in the append-only audit_log. */
+function isRecord(record: Partial<AuditRecordData> | undefined): record is AuditRecordData {
+  return (
+    !!record &&
+    typeof record.auditId === 'string' &&
+    typeof record.time === 'string' &&
+    !Number.isNaN(new Date(record.time).getTime())
+  );
+}
+
+/**
+ * Stores the gateway audit records of one message (a CloudEvent on stargate.audit whose data is
+ * one record, or an array of them) in the append-only audit_log; the log writes in batches.
+ */
 export async function handleAuditRecord(audit: AuditLog, msg: ConsumeMessage): Promise<void> {
-  const event = parseJson(msg) as Partial<CloudEvent<Partial<AuditRecordData>>> | null;
-  const record = event?.data;
-  if (
-    !record ||
-    typeof record.auditId !== 'string' ||
-    typeof record.time !== 'string' ||
-    Number.isNaN(new Date(record.time).getTime())
-  )
+  const event = parseJson(msg) as Partial<CloudEvent<unknown>> | null;
+  const data = event?.data;
+  const records = (Array.isArray(data) ? data : [data]) as (Partial<AuditRecordData> | undefined)[];
+  if (records.length === 0 || !records.every(isRecord))
     throw new MalformedMessageError('not an audit record');
-  await audit.append(record as AuditRecordData);
+  await Promise.all(records.map((r) => audit.append(r)));
 }

@@ -3,7 +3,7 @@ import type { ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import type { Publisher } from '../broker/publisher.js';
 import type { ProcessStore } from '../store/process-store.js';
-import { recordAndPublish } from './process-runner.js';
+import { eventInfo, publishState } from './process-runner.js';
 import { correlationIdOf, MalformedMessageError, parseJson } from './request-message.js';
 
 /**
@@ -71,7 +71,7 @@ export async function handleCommand(deps: CommandDeps, msg: ConsumeMessage): Pro
     }
     if (isTerminal(doc.status) && !(cmd.command === 'retry' && doc.status === 'failed')) {
       log.info({ status: doc.status }, 'command on a finished process; republishing its state');
-      if (doc.processType !== '') await recordAndPublish(deps, doc, deps.actor, trace);
+      if (doc.processType !== '') await publishState(deps, doc, trace);
       return;
     }
     if (cmd.command === 'retry') {
@@ -82,10 +82,7 @@ export async function handleCommand(deps: CommandDeps, msg: ConsumeMessage): Pro
       const attempt = Math.max(doc.attempts, doc.nextAttempt ?? 0) + 1;
       // Mark first: a crash before the publish redelivers the command, which publishes again.
       // An old cancel request (it lost the race to the failure) must not cancel the retry.
-      await store.processes.updateOne(
-        { processId: doc.processId, version: doc.version },
-        { $set: { nextAttempt: attempt }, $unset: { cancelRequested: '' } },
-      );
+      await store.mark(doc.processId, { nextAttempt: attempt }, ['cancelRequested'], doc.version);
       await deps.publisher.request(
         {
           processId: doc.processId,
@@ -106,17 +103,18 @@ export async function handleCommand(deps: CommandDeps, msg: ConsumeMessage): Pro
     }
     // Cancel. The flag (no version change) tells a worker that picks the process up, or resumes
     // it after a crash, not to run it.
-    await store.processes.updateOne({ processId: doc.processId }, { $set: { cancelRequested: true } });
+    await store.mark(doc.processId, { cancelRequested: true });
     const idle = doc.status === 'accepted' || (doc.status === 'processing' && doc.nextAttempt !== undefined);
     if (!idle || doc.processType === '') return;
     const cancelled = await store.update(
       doc.processId,
       doc.version,
       { status: 'cancelled', completedAt: new Date() },
+      eventInfo(deps.actor, trace, 'cancelled'),
       ['nextAttempt'],
     );
     if (!cancelled) continue;
-    await recordAndPublish(deps, cancelled, deps.actor, trace, 'cancelled');
+    await publishState(deps, cancelled, trace);
     log.info('cancelled before it ran');
     return;
   }

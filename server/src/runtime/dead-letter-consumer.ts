@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Publisher } from '../broker/publisher.js';
 import type { ServerMetrics } from '../observability/metrics.js';
 import type { ProcessStore } from '../store/process-store.js';
-import { recordAndPublish } from './process-runner.js';
+import { eventInfo, publishState } from './process-runner.js';
 import { correlationIdOf, parseRequest } from './request-message.js';
 
 /**
@@ -43,26 +43,29 @@ export async function handleDeadLetter(
     const doc = await deps.store.get(req.processId);
     if (!doc) {
       const now = new Date();
-      const inserted = await deps.store.insert({
-        processId: req.processId,
-        tenantId: req.tenantId,
-        idemKey: `${req.tenantId}:${req.idempotencyKey ?? req.processId}`,
-        clientId: req.clientId,
-        processType: req.processType,
-        status: 'failed',
-        version: 1,
-        payloadHash: req.payloadHash,
-        data: deps.store.seal(req.data),
-        error,
-        attempts: req.attempt,
-        submittedAt: req.submittedAt,
-        createdAt: now,
-        updatedAt: now,
-        completedAt: now,
-      });
+      const inserted = await deps.store.insert(
+        {
+          processId: req.processId,
+          tenantId: req.tenantId,
+          idemKey: `${req.tenantId}:${req.idempotencyKey ?? req.processId}`,
+          clientId: req.clientId,
+          processType: req.processType,
+          status: 'failed',
+          version: 1,
+          payloadHash: req.payloadHash,
+          data: deps.store.seal(req.data),
+          error,
+          attempts: req.attempt,
+          submittedAt: req.submittedAt,
+          createdAt: now,
+          updatedAt: now,
+          completedAt: now,
+        },
+        eventInfo(deps.actor, trace, error.code),
+      );
       if (inserted.kind === 'inserted') {
         deps.metrics.deadLettered.inc({ type: req.processType });
-        await recordAndPublish(deps, inserted.doc, deps.actor, trace, error.code);
+        await publishState(deps, inserted.doc, trace);
         return;
       }
       continue;
@@ -72,12 +75,13 @@ export async function handleDeadLetter(
       doc.processId,
       doc.version,
       { status: 'failed', error, completedAt: new Date(), processType: req.processType },
+      eventInfo(deps.actor, trace, error.code),
       ['nextAttempt'],
     );
     if (!failed) continue;
     deps.metrics.deadLettered.inc({ type: req.processType });
     deps.logger.warn({ processId: doc.processId }, 'poison request dead-lettered; process marked failed');
-    await recordAndPublish(deps, failed, deps.actor, trace, error.code);
+    await publishState(deps, failed, trace);
     return;
   }
 }

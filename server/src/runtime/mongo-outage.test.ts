@@ -16,7 +16,7 @@ describe('MongoDB stopped and restarted while the worker runs', () => {
   let server: RunningServer;
 
   beforeAll(async () => {
-    mongo = await privateService('ferretdb');
+    mongo = await privateService('mongo');
     gw = await gatewayDouble(['order'], { mongoUrl: mongo.url });
     server = await startServer({
       amqpUrl: gw.vhost.url,

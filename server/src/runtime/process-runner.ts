@@ -22,8 +22,14 @@ import {
   traceHeaders,
   withSpan,
 } from '../observability/tracing.js';
-import { isStoreUnavailable, type ProcessDoc, type ProcessStore } from '../store/process-store.js';
+import {
+  type EventInfo,
+  isStoreUnavailable,
+  type ProcessDoc,
+  type ProcessStore,
+} from '../store/process-store.js';
 import { retryDelayMs } from './backoff.js';
+import { createProgressCoalescer } from './progress-coalescer.js';
 import { correlationIdOf, MalformedMessageError, parseRequest } from './request-message.js';
 
 /** What the consumer does with the delivery once the runner is done with it. */
@@ -47,36 +53,41 @@ export interface RunnerDeps {
   /** Recorded as the actor of the events this worker writes. */
   actor: string;
   onStoreUnavailable(err: unknown): void;
+  /** At most one progress write per process per this many ms (default PROGRESS_INTERVAL_MS). */
+  progressIntervalMs?: number;
+  /** `processing` is published only when the handler runs longer than this (default PROCESSING_VISIBLE_AFTER_MS). */
+  processingVisibleAfterMs?: number;
 }
 
 const MAX_RACE_LOOPS = 5;
+export const PROGRESS_INTERVAL_MS = 250;
+/**
+ * A handler that finishes sooner goes from `accepted` straight to its terminal state for the
+ * outside world: no client could have seen `processing` in between, so it is not published
+ * (it is recorded in the history all the same).
+ */
+export const PROCESSING_VISIBLE_AFTER_MS = 100;
 
 export function stateOf(store: ProcessStore, doc: ProcessDoc): ProcessStateData {
   return { ...store.toView(doc), tenantId: doc.tenantId };
 }
 
-/** Records the event of `doc`'s current version (idempotent), then publishes the state with confirm. */
-export async function recordAndPublish(
+/** Publishes `doc`'s state with confirm (its history entry was written with the state). */
+export async function publishState(
   deps: Pick<RunnerDeps, 'store' | 'publisher'>,
   doc: ProcessDoc,
-  actor: string,
   trace: TraceHeaders,
-  note?: string,
 ): Promise<void> {
-  await deps.store.appendEvent({
-    processId: doc.processId,
-    tenantId: doc.tenantId,
-    processType: doc.processType,
-    version: doc.version,
-    status: doc.status,
-    time: doc.updatedAt,
+  await deps.publisher.state(stateOf(deps.store, doc), trace);
+}
+
+/** Who writes a state change and the note its history entry keeps. */
+export function eventInfo(actor: string, trace: TraceHeaders, note?: string): EventInfo {
+  return {
     actor,
     ...(trace.correlationId ? { correlationId: trace.correlationId } : {}),
     ...(note ? { note } : {}),
-    ...(doc.progress ? { progress: doc.progress } : {}),
-    ...(doc.error ? { error: doc.error } : {}),
-  });
-  await deps.publisher.state(stateOf(deps.store, doc), trace);
+  };
 }
 
 function toProcessError(err: unknown): ProcessError {
@@ -121,10 +132,15 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
     for (const w of waiters) w();
   };
 
+  const progressIntervalMs = deps.progressIntervalMs ?? PROGRESS_INTERVAL_MS;
+  const visibleAfterMs = deps.processingVisibleAfterMs ?? PROCESSING_VISIBLE_AFTER_MS;
+
   async function transition(
     doc: ProcessDoc,
     status: ProcessStatus,
     set: Partial<ProcessDoc>,
+    trace: TraceHeaders,
+    note?: string,
     unset: (keyof ProcessDoc)[] = [],
   ): Promise<ProcessDoc | null> {
     // A terminal state is final (only a retry may reopen a failure): when another delivery of
@@ -135,6 +151,7 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
       doc.processId,
       doc.version,
       { ...set, status, ...(terminal ? { completedAt: new Date() } : {}) },
+      eventInfo(deps.actor, trace, note),
       terminal ? [...unset, 'nextAttempt'] : unset,
     );
   }
@@ -149,27 +166,30 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
     invalid: ProcessError | undefined,
   ): Promise<{ doc: ProcessDoc; created: boolean } | 'conflict'> {
     const now = new Date();
-    const outcome = await store.insert({
-      processId: req.processId,
-      tenantId: req.tenantId,
-      idemKey: `${req.tenantId}:${req.idempotencyKey ?? req.processId}`,
-      ...(req.idempotencyKey !== undefined ? { idempotencyKey: req.idempotencyKey } : {}),
-      clientId: req.clientId,
-      ...(req.clientProcessId !== undefined ? { clientProcessId: req.clientProcessId } : {}),
-      processType: req.processType,
-      // The gateway's `accepted` seed is version 0; every change here counts up from 1.
-      version: 1,
-      ...(invalid
-        ? { status: 'failed' as const, error: invalid, completedAt: now }
-        : { status: 'processing' as const, progress: { percent: 0, currentStep: 'started' } }),
-      payloadHash: req.payloadHash,
-      data: store.seal(req.data),
-      attempts: req.attempt,
-      correlationId,
-      submittedAt: req.submittedAt,
-      createdAt: new Date(req.submittedAt).getTime() ? new Date(req.submittedAt) : now,
-      updatedAt: now,
-    });
+    const outcome = await store.insert(
+      {
+        processId: req.processId,
+        tenantId: req.tenantId,
+        idemKey: `${req.tenantId}:${req.idempotencyKey ?? req.processId}`,
+        ...(req.idempotencyKey !== undefined ? { idempotencyKey: req.idempotencyKey } : {}),
+        clientId: req.clientId,
+        ...(req.clientProcessId !== undefined ? { clientProcessId: req.clientProcessId } : {}),
+        processType: req.processType,
+        // The gateway's `accepted` seed is version 0; every change here counts up from 1.
+        version: 1,
+        ...(invalid
+          ? { status: 'failed' as const, error: invalid, completedAt: now }
+          : { status: 'processing' as const, progress: { percent: 0, currentStep: 'started' } }),
+        payloadHash: req.payloadHash,
+        data: store.seal(req.data),
+        attempts: req.attempt,
+        correlationId,
+        submittedAt: req.submittedAt,
+        createdAt: new Date(req.submittedAt).getTime() ? new Date(req.submittedAt) : now,
+        updatedAt: now,
+      },
+      eventInfo(deps.actor, { correlationId }, invalid?.code),
+    );
     if (outcome.kind === 'idempotency-conflict') return 'conflict';
     return { doc: outcome.doc, created: outcome.kind === 'inserted' };
   }
@@ -222,10 +242,10 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
         );
         return 'ack';
       }
-      let doc = found.doc;
+      const doc = found.doc;
       if (found.created) {
-        await recordAndPublish(deps, doc, deps.actor, trace, invalid?.code);
         if (invalid) {
+          await publishState(deps, doc, trace);
           deps.metrics.processes.inc({ type: type.name, outcome: 'failed' });
           return 'ack';
         }
@@ -241,17 +261,22 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
       }
       if (doc.processType === '') {
         // A cancel arrived before the request: fill in the placeholder and finish it as cancelled.
-        const filled = await store.update(doc.processId, doc.version, {
-          processType: req.processType,
-          clientId: req.clientId,
-          ...(req.clientProcessId !== undefined ? { clientProcessId: req.clientProcessId } : {}),
-          payloadHash: req.payloadHash,
-          data: store.seal(req.data),
-          status: 'cancelled',
-          completedAt: new Date(),
-        });
+        const filled = await store.update(
+          doc.processId,
+          doc.version,
+          {
+            processType: req.processType,
+            clientId: req.clientId,
+            ...(req.clientProcessId !== undefined ? { clientProcessId: req.clientProcessId } : {}),
+            payloadHash: req.payloadHash,
+            data: store.seal(req.data),
+            status: 'cancelled',
+            completedAt: new Date(),
+          },
+          eventInfo(deps.actor, trace, 'cancelled before start'),
+        );
         if (!filled) continue;
-        await recordAndPublish(deps, filled, deps.actor, trace, 'cancelled before start');
+        await publishState(deps, filled, trace);
         deps.metrics.processes.inc({ type: type.name, outcome: 'cancelled' });
         return 'ack';
       }
@@ -260,7 +285,7 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
       if (isTerminal(doc.status) && !manualRetry) {
         // Already finished (a redelivery after a crash): make sure the world has heard, then ack.
         log.info({ status: doc.status }, 'process already finished; republishing its final state');
-        await recordAndPublish(deps, doc, deps.actor, trace);
+        await publishState(deps, doc, trace);
         return 'ack';
       }
       const expected = doc.nextAttempt ?? Math.max(doc.attempts, 1);
@@ -269,16 +294,16 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
         return 'ack';
       }
       if (doc.cancelRequested) {
-        const cancelled = await transition(doc, 'cancelled', {});
+        const cancelled = await transition(doc, 'cancelled', {}, trace, 'cancelled before start');
         if (!cancelled) continue;
-        await recordAndPublish(deps, cancelled, deps.actor, trace, 'cancelled before start');
+        await publishState(deps, cancelled, trace);
         deps.metrics.processes.inc({ type: type.name, outcome: 'cancelled' });
         return 'ack';
       }
       if (invalid) {
-        const failed = await transition(doc, 'failed', { attempts: req.attempt, error: invalid });
+        const failed = await transition(doc, 'failed', { attempts: req.attempt, error: invalid }, trace);
         if (!failed) continue;
-        await recordAndPublish(deps, failed, deps.actor, trace);
+        await publishState(deps, failed, trace);
         deps.metrics.processes.inc({ type: type.name, outcome: 'failed' });
         return 'ack';
       }
@@ -286,18 +311,12 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
         doc,
         'processing',
         { attempts: req.attempt, progress: { percent: 0, currentStep: 'started' } },
+        trace,
+        req.attempt > 1 ? `attempt ${req.attempt}` : undefined,
         ['nextAttempt', 'error'],
       );
       if (!started) continue;
-      doc = started;
-      await recordAndPublish(
-        deps,
-        doc,
-        deps.actor,
-        trace,
-        req.attempt > 1 ? `attempt ${req.attempt}` : undefined,
-      );
-      return execute(doc, type, req, trace, log, span);
+      return execute(started, type, req, trace, log, span);
     }
     throw new Error(`process ${req.processId}: state kept changing underneath; giving up this delivery`);
   }
@@ -314,7 +333,40 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
     const controller = new AbortController();
     running.set(doc.processId, controller);
     const timer = setTimeout(() => controller.abort(new RuntimeAbort('timeout')), type.timeoutMs);
-    let progressChain: Promise<void> = Promise.resolve();
+    // `processing` becomes visible (published) only if the handler is still running after a while.
+    let visible: Promise<void> | undefined;
+    const showProcessing = setTimeout(() => {
+      visible = publishState(deps, doc, trace).catch((err: unknown) => {
+        log.warn({ err: String(err), version: doc.version }, 'processing state not published; continuing');
+      });
+    }, visibleAfterMs);
+    const progress = createProgressCoalescer({
+      intervalMs: progressIntervalMs,
+      async write(next) {
+        if (controller.signal.aborted) return;
+        const written = await store.update(
+          doc.processId,
+          doc.version,
+          { status: 'processing', progress: next },
+          eventInfo(deps.actor, trace),
+        );
+        if (!written) {
+          const fresh = await store.get(doc.processId);
+          if (fresh) doc = fresh;
+          if (fresh?.cancelRequested || (fresh && isTerminal(fresh.status)))
+            controller.abort(new RuntimeAbort('cancelled'));
+          return;
+        }
+        doc = written;
+        await publishState(deps, doc, trace).catch((err: unknown) => {
+          // Progress is advisory and already recorded in MongoDB: a broker outage must not fail
+          // the handler. The next state event (at the latest the final one) carries newer data.
+          log.warn({ err: String(err), version: doc.version }, 'progress event not published; continuing');
+        });
+        // A cancel that reached this worker before the handler was registered is seen here.
+        if (written.cancelRequested) controller.abort(new RuntimeAbort('cancelled'));
+      },
+    });
     const ctx: HandlerContext = {
       processId: doc.processId,
       processType: type.name,
@@ -324,32 +376,12 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
       signal: controller.signal,
       logger: log,
       progress(percent, currentStep) {
-        const step = progressChain.then(async () => {
-          if (controller.signal.aborted) return;
-          const progress = {
+        if (!controller.signal.aborted)
+          progress.report({
             percent: Math.max(0, Math.min(100, Math.round(percent))),
             ...(currentStep ? { currentStep } : {}),
-          };
-          const next = await store.update(doc.processId, doc.version, { status: 'processing', progress });
-          if (!next) {
-            const fresh = await store.get(doc.processId);
-            if (fresh) doc = fresh;
-            if (fresh?.cancelRequested || (fresh && isTerminal(fresh.status)))
-              controller.abort(new RuntimeAbort('cancelled'));
-            return;
-          }
-          doc = next;
-          await recordAndPublish(deps, doc, deps.actor, trace).catch((err: unknown) => {
-            if (isStoreFailure(err)) throw err;
-            // Progress is advisory and already recorded in MongoDB: a broker outage must not fail
-            // the handler. The next state event (at the latest the final one) carries newer data.
-            log.warn({ err: String(err), version: doc.version }, 'progress event not published; continuing');
           });
-          // A cancel that reached this worker before the handler was registered is seen here.
-          if (next.cancelRequested) controller.abort(new RuntimeAbort('cancelled'));
-        });
-        progressChain = step.catch(() => undefined);
-        return step;
+        return Promise.resolve();
       },
     };
     const aborted = new Promise<never>((_, reject) => {
@@ -382,8 +414,14 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
         Number(process.hrtime.bigint() - startedAt) / 1e9,
       );
     }
-    await progressChain;
-    return finish(doc, type, req, trace, log, outcome, span);
+    clearTimeout(showProcessing);
+    let lastProgress: Awaited<ReturnType<typeof progress.close>>;
+    try {
+      lastProgress = await progress.close();
+    } finally {
+      await visible;
+    }
+    return finish(doc, type, req, trace, log, outcome, span, lastProgress);
   }
 
   async function finish(
@@ -394,8 +432,11 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
     log: Logger,
     outcome: { ok: true; result: unknown } | { ok: false; error: unknown },
     span: Span,
+    lastProgress?: ProcessDoc['progress'],
   ): Promise<Disposition> {
     let doc = current;
+    // The handler's last progress report not yet written goes with the final write.
+    const progressNow = () => lastProgress ?? doc.progress;
     if (!outcome.ok) {
       const reason = outcome.error instanceof RuntimeAbort ? outcome.error.reason : undefined;
       if (reason === 'shutdown') {
@@ -407,7 +448,6 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
     for (let loop = 0; loop < MAX_RACE_LOOPS; loop++) {
       let next: ProcessDoc | null;
       let counted: string;
-      let note: string | undefined;
       if (outcome.ok) {
         if (type.validateResult && !type.validateResult(outcome.result)) {
           outcome = {
@@ -425,11 +465,14 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
             result: store.seal(outcome.result ?? null),
             progress: { percent: 100, currentStep: 'completed' },
           },
+          trace,
+          undefined,
           ['error'],
         );
         counted = 'completed';
       } else if (outcome.error instanceof RuntimeAbort && outcome.error.reason === 'cancelled') {
-        next = await transition(doc, 'cancelled', {});
+        const last = progressNow();
+        next = await transition(doc, 'cancelled', last ? { progress: last } : {}, trace);
         counted = 'cancelled';
       } else {
         const error = toProcessError(outcome.error);
@@ -440,25 +483,37 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
           // Publish the delayed retry before recording it: a crash in between re-runs this attempt
           // (and the retry finds it finished) instead of losing the process.
           await deps.publisher.retry({ ...req, data: req.data, attempt: req.attempt + 1 }, delayMs, trace);
-          next = await transition(doc, 'processing', {
-            error,
-            nextAttempt: req.attempt + 1,
-            progress: {
-              percent: doc.progress?.percent ?? 0,
-              currentStep: `retry ${req.attempt + 1} scheduled`,
+          next = await transition(
+            doc,
+            'processing',
+            {
+              error,
+              nextAttempt: req.attempt + 1,
+              progress: {
+                percent: progressNow()?.percent ?? 0,
+                currentStep: `retry ${req.attempt + 1} scheduled`,
+              },
             },
-          });
+            trace,
+            'retry scheduled',
+          );
           if (next) {
             deps.metrics.retries.inc({ type: type.name });
             log.info({ code: error.code, delayMs }, 'retryable failure; retry scheduled');
-            await recordAndPublish(deps, next, deps.actor, trace, 'retry scheduled');
+            await publishState(deps, next, trace);
             return 'ack';
           }
           counted = 'none';
         } else {
-          next = await transition(doc, 'failed', { error });
+          const last = progressNow();
+          next = await transition(
+            doc,
+            'failed',
+            { error, ...(last ? { progress: last } : {}) },
+            trace,
+            error.code,
+          );
           counted = 'failed';
-          note = error.code;
         }
       }
       if (!next) {
@@ -466,12 +521,12 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
         if (!fresh) throw new Error(`process ${doc.processId} vanished while running`);
         doc = fresh;
         if (isTerminal(fresh.status)) {
-          await recordAndPublish(deps, fresh, deps.actor, trace);
+          await publishState(deps, fresh, trace);
           return 'ack';
         }
         continue;
       }
-      await recordAndPublish(deps, next, deps.actor, trace, note);
+      await publishState(deps, next, trace);
       deps.metrics.processes.inc({ type: type.name, outcome: counted });
       span.setAttribute('stargate.outcome', counted);
       log.info({ status: next.status, version: next.version }, 'process finished');

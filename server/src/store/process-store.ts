@@ -10,9 +10,13 @@ import type { FieldCipher } from '../crypto/field-cipher.js';
 import { dbSpan } from '../observability/tracing.js';
 
 /**
- * The record of truth. Uses only what MongoDB and FerretDB v1 both support: single-field
- * unique indexes, plain CRUD, findOneAndUpdate with a version filter (optimistic
- * concurrency), sorts and limits. No transactions, change streams, partial or TTL indexes.
+ * The record of truth, one document per process that carries its own event history: a state
+ * change and its event are one version-guarded `findOneAndUpdate` (`$set` + `$push`), so they
+ * are written together or not at all, in one round trip. Relies only on what the store
+ * conformance suite (`./conformance/`) proves of the development store: exactly one winner
+ * among concurrent version-guarded updates, 11000 on unique violations (insert and update),
+ * plain unique indexes, the sorted list query with its cursor. No transactions, change
+ * streams, partial or TTL indexes.
  */
 export interface ProcessDoc {
   processId: string;
@@ -41,14 +45,15 @@ export interface ProcessDoc {
   createdAt: Date;
   updatedAt: Date;
   completedAt?: Date;
+  /**
+   * Append-only: one entry per version, written by the same update as the state it records
+   * (absent on a cancel placeholder, which is no process yet).
+   */
+  history?: HistoryEntry[];
 }
 
-export interface ProcessEventDoc {
-  /** processId:version — unique, so a replayed write never duplicates an event. */
-  eventKey: string;
-  processId: string;
-  tenantId: string;
-  processType: string;
+/** One recorded state change: the version it created, who wrote it and why. */
+export interface HistoryEntry {
   version: number;
   status: ProcessStatus;
   time: Date;
@@ -59,7 +64,24 @@ export interface ProcessEventDoc {
   error?: ProcessError;
 }
 
-export const COLLECTIONS = { processes: 'processes', events: 'process_events', audit: 'audit_log' } as const;
+/** A history entry with the process it belongs to (what `events()` returns). */
+export interface ProcessEventDoc extends HistoryEntry {
+  processId: string;
+  tenantId: string;
+  processType: string;
+}
+
+/** Who records a state change, and the note the history keeps with it. */
+export interface EventInfo {
+  actor: string;
+  correlationId?: string;
+  note?: string;
+}
+
+/** The changes the runtime makes: always to a status, and always recorded in the history. */
+export type StateChange = Partial<ProcessDoc> & { status: ProcessStatus };
+
+export const COLLECTIONS = { processes: 'processes', audit: 'audit_log' } as const;
 
 export function isDuplicateKey(err: unknown): boolean {
   return err instanceof MongoServerError && err.code === 11000;
@@ -85,17 +107,28 @@ export interface ListQuery {
 
 export interface ProcessStore {
   ensureIndexes(): Promise<void>;
-  insert(doc: ProcessDoc): Promise<InsertOutcome>;
+  /** Inserts `doc`; with `event`, its history starts with the entry of its first version. */
+  insert(doc: Omit<ProcessDoc, 'history'>, event?: EventInfo): Promise<InsertOutcome>;
   get(processId: string): Promise<ProcessDoc | null>;
   getForTenant(tenantId: string, processId: string): Promise<ProcessDoc | null>;
-  /** Applies `set` only if the stored version is still `expectedVersion`; returns the new doc or null. */
+  /**
+   * Applies `set` and appends its history entry, only if the stored version is still
+   * `expectedVersion` (one round trip); returns the new doc, or null when another writer won.
+   */
   update(
     processId: string,
     expectedVersion: number,
-    set: Partial<ProcessDoc>,
+    set: StateChange,
+    event: EventInfo,
     unset?: readonly (keyof ProcessDoc)[],
   ): Promise<ProcessDoc | null>;
-  appendEvent(event: Omit<ProcessEventDoc, 'eventKey'>): Promise<void>;
+  /** Sets flags that are no state change (no new version, no history entry). */
+  mark(
+    processId: string,
+    set: Partial<ProcessDoc>,
+    unset?: readonly (keyof ProcessDoc)[],
+    version?: number,
+  ): Promise<void>;
   events(processId: string): Promise<ProcessEventDoc[]>;
   list(query: ListQuery): Promise<ProcessPage>;
   toView(doc: ProcessDoc): ProcessView;
@@ -130,7 +163,8 @@ export class InvalidCursorError extends Error {
 
 export function createProcessStore(db: Db, cipher: FieldCipher): ProcessStore {
   const processes = db.collection<ProcessDoc>(COLLECTIONS.processes);
-  const events = db.collection<ProcessEventDoc>(COLLECTIONS.events);
+  /** The state without its history, which only `events()` reads. */
+  const state = { _id: 0, history: 0 } as const;
   const traced = <T>(collection: string, operation: string, run: () => Promise<T>) =>
     dbSpan(db.databaseName, collection, operation, run);
 
@@ -153,53 +187,69 @@ export function createProcessStore(db: Db, cipher: FieldCipher): ProcessStore {
     processes,
     async ensureIndexes() {
       await processes.createIndex({ processId: 1 }, { unique: true, name: 'processId_unique' });
+      // The version guard's exact key. Redundant on MongoDB (processId alone is unique), but
+      // mongo-java-server uses an index only for an exact key match, and otherwise scans.
+      await processes.createIndex({ processId: 1, version: 1 }, { unique: true, name: 'processId_version' });
       await processes.createIndex({ idemKey: 1 }, { unique: true, name: 'idemKey_unique' });
       await processes.createIndex({ tenantId: 1, createdAt: -1 }, { name: 'tenant_created' });
       await processes.createIndex({ completedAt: 1 }, { name: 'completed' });
-      await events.createIndex({ eventKey: 1 }, { unique: true, name: 'eventKey_unique' });
-      await events.createIndex({ processId: 1, version: 1 }, { name: 'process_version' });
     },
-    insert(doc) {
+    insert(given, event) {
       return traced(COLLECTIONS.processes, 'insert', async (): Promise<InsertOutcome> => {
+        const doc: ProcessDoc = event ? { ...given, history: [entryOf(given, event)] } : { ...given };
         try {
           await processes.insertOne({ ...doc });
           return { kind: 'inserted', doc };
         } catch (err) {
           if (!isDuplicateKey(err)) throw err;
-          const existing = await processes.findOne({ processId: doc.processId }, { projection: { _id: 0 } });
+          const existing = await processes.findOne({ processId: doc.processId }, { projection: state });
           if (existing) return { kind: 'exists', doc: existing };
           return {
             kind: 'idempotency-conflict',
-            existing: await processes.findOne({ idemKey: doc.idemKey }, { projection: { _id: 0 } }),
+            existing: await processes.findOne({ idemKey: doc.idemKey }, { projection: state }),
           };
         }
       });
     },
     get(processId) {
       return traced(COLLECTIONS.processes, 'find', () =>
-        processes.findOne({ processId }, { projection: { _id: 0 } }),
+        processes.findOne({ processId }, { projection: state }),
       );
     },
     getForTenant(tenantId, processId) {
-      return traced(COLLECTIONS.processes, 'find', () =>
-        processes.findOne({ processId, tenantId }, { projection: { _id: 0 } }),
-      );
+      // By processId alone (the exact key of a unique index), then the tenant checked here.
+      return traced(COLLECTIONS.processes, 'find', async () => {
+        const doc = await processes.findOne({ processId }, { projection: state });
+        return doc?.tenantId === tenantId ? doc : null;
+      });
     },
-    update(processId, expectedVersion, set, unset = []) {
+    update(processId, expectedVersion, set, event, unset = []) {
       return traced(COLLECTIONS.processes, 'findAndModify', () =>
-        update(processId, expectedVersion, set, unset),
+        update(processId, expectedVersion, set, event, unset),
       );
     },
-    appendEvent(event) {
-      return traced(COLLECTIONS.events, 'insert', () => appendEvent(event));
+    mark(processId, set, unset = [], version) {
+      return traced(COLLECTIONS.processes, 'update', async () => {
+        const change: Record<string, unknown> = { $set: set };
+        if (unset.length > 0) change.$unset = Object.fromEntries(unset.map((k) => [k, '']));
+        await processes.updateOne({ processId, ...(version !== undefined ? { version } : {}) }, change);
+      });
     },
     events(processId) {
-      return traced(COLLECTIONS.events, 'find', () =>
-        events
-          .find({ processId }, { projection: { _id: 0 } })
-          .sort({ version: 1 })
-          .toArray(),
-      );
+      return traced(COLLECTIONS.processes, 'find', async () => {
+        const doc = await processes.findOne(
+          { processId },
+          { projection: { _id: 0, processId: 1, tenantId: 1, processType: 1, history: 1 } },
+        );
+        return (doc?.history ?? [])
+          .map((e) => ({
+            ...e,
+            processId: doc?.processId ?? processId,
+            tenantId: doc?.tenantId ?? '',
+            processType: doc?.processType ?? '',
+          }))
+          .sort((a, b) => a.version - b.version);
+      });
     },
     list(query) {
       return traced(COLLECTIONS.processes, 'find', () => list(query));
@@ -216,31 +266,40 @@ export function createProcessStore(db: Db, cipher: FieldCipher): ProcessStore {
     },
   };
 
+  function entryOf(doc: StateChange & { version: number; updatedAt: Date }, event: EventInfo): HistoryEntry {
+    return {
+      version: doc.version,
+      status: doc.status,
+      time: doc.updatedAt,
+      actor: event.actor,
+      ...(event.correlationId ? { correlationId: event.correlationId } : {}),
+      ...(event.note ? { note: event.note } : {}),
+      ...(doc.progress ? { progress: doc.progress } : {}),
+      ...(doc.error ? { error: doc.error } : {}),
+    };
+  }
+
   async function update(
     processId: string,
     expectedVersion: number,
-    set: Partial<ProcessDoc>,
+    set: StateChange,
+    event: EventInfo,
     unset: readonly (keyof ProcessDoc)[],
   ): Promise<ProcessDoc | null> {
+    const next = { ...set, version: expectedVersion + 1, updatedAt: new Date() };
     const change: Record<string, unknown> = {
-      $set: { ...set, version: expectedVersion + 1, updatedAt: new Date() },
+      $set: next,
+      // The entry carries the error the state keeps (a retry's set names it; a completion unsets it).
+      $push: { history: entryOf(next, event) },
     };
     if (unset.length > 0) change.$unset = Object.fromEntries(unset.map((k) => [k, '']));
-    // No projection here: FerretDB v1 does not implement findAndModify's `fields`.
+    // The history comes back too (a findAndModify projection is not in the conformance suite); it is dropped here.
     const doc = await processes.findOneAndUpdate({ processId, version: expectedVersion }, change, {
       returnDocument: 'after',
     });
     if (!doc) return null;
-    const { _id, ...rest } = doc as ProcessDoc & { _id?: unknown };
+    const { _id, history, ...rest } = doc as ProcessDoc & { _id?: unknown };
     return rest;
-  }
-
-  async function appendEvent(event: Omit<ProcessEventDoc, 'eventKey'>): Promise<void> {
-    try {
-      await events.insertOne({ ...event, eventKey: `${event.processId}:${event.version}` });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
   }
 
   async function list(query: ListQuery): Promise<ProcessPage> {
@@ -254,7 +313,7 @@ export function createProcessStore(db: Db, cipher: FieldCipher): ProcessStore {
       filter.$or = [{ createdAt: { $lt: c[0] } }, { createdAt: c[0], processId: { $lt: c[1] } }];
     }
     const docs = await processes
-      .find(filter, { projection: { _id: 0 } })
+      .find(filter, { projection: state })
       .sort({ createdAt: -1, processId: -1 })
       .limit(query.limit + 1)
       .toArray();
