@@ -1,4 +1,4 @@
-import type { Problem, ProcessView } from '@stargate/contracts';
+import type { Problem, ProcessStatusBody } from '@stargate/contracts';
 
 /** Base of every error the SDK throws, so callers can catch them as a family. */
 export class StarGateError extends Error {
@@ -53,7 +53,7 @@ export class ProcessFailedError extends StarGateError {
     readonly processId: string,
     readonly status: string,
     readonly error?: { code: string; message: string },
-    readonly view?: ProcessView,
+    readonly view?: ProcessStatusBody,
   ) {
     super(message);
   }

@@ -6,7 +6,6 @@
  * @packageDocumentation
  */
 import type { StarGateClient } from './client/client.js';
-import type { ResultHandler } from './client/types.js';
 
 export { createClient, type StarGateClient } from './client/client.js';
 export type {
@@ -38,14 +37,21 @@ export type { OutboxEntry, TrackedProcess } from './outbox/store.js';
 export { nextPollDelay, type PollPhase } from './polling/schedule.js';
 
 // The wire types the API above speaks, so a customer names them from this package alone (the
-// published package carries their declarations, bundled from the workspace's contracts).
-// The bodies are named from the client's own signatures, so they always describe exactly what
-// the client hands out.
+// published package carries their declarations, bundled from the workspace's contracts). They
+// are the public contract's types (contracts/src/api), checked against its JSON Schemas.
 
-/** The status body of one process (`GET /api/stargate/processes/{id}`), as handlers, events and `pollUntilDone` receive it. */
-export type ProcessStatusBody = Parameters<ResultHandler>[0];
-/** One page of `client.list()`. */
-export type ProcessListBody = Awaited<ReturnType<StarGateClient['list']>>;
 /** One process type this client may use (`client.processTypes()`). */
 export type ProcessTypeInfo = Awaited<ReturnType<StarGateClient['processTypes']>>[number];
+export type {
+  CancelledStatusBody,
+  CompletedStatusBody,
+  ErrorBody,
+  FailedStatusBody,
+  ProcessErrorBody,
+  ProcessListBody,
+  ProcessStatusCommon,
+  ProcessStatusBody,
+  RunningStatusBody,
+  SubmitAcceptedBody,
+} from '@stargate/contracts';
 export type { ErrorCode, PollingHints, Problem, ProcessStatus } from '@stargate/contracts';

@@ -10,3 +10,4 @@ export * from './states.js';
 export * from './topology.js';
 export * from './server-config.js';
 export * from './json-schema.js';
+export * from './api/index.js';

@@ -89,11 +89,21 @@ export type RpcRequest =
       processType?: string;
       limit: number;
       cursor?: string;
-    };
+    }
+  /** A block of `count` process-id sequence numbers of the UTC `day` (YYYYMMDD), never handed out again. */
+  | { kind: 'reserve-process-ids'; day: string; count: number }
+  /**
+   * While the gateway cannot use Redis: bind (tenant, idempotency key) to `processId` unless
+   * the key is bound already; the answer names the process the key belongs to.
+   */
+  | { kind: 'bind-idempotency-key'; tenantId: string; idempotencyKey: string; processId: string };
 
 export type RpcReply =
   | { ok: true; kind: 'get-process'; process: ProcessView | null }
   | { ok: true; kind: 'list-processes'; page: ProcessPage }
+  /** Sequence numbers of `day`: each range is `first` … `first + count - 1`; at least the count asked for. */
+  | { ok: true; kind: 'reserve-process-ids'; day: string; ranges: { first: number; count: number }[] }
+  | { ok: true; kind: 'bind-idempotency-key'; processId: string }
   | { ok: false; error: ProcessError };
 
 export type { PollingHints };

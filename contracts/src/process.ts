@@ -1,3 +1,4 @@
+import type { SubmitAcceptedBody, SubmitRequestBody } from './api/wire-types.js';
 import type { ProcessStatus } from './states.js';
 
 /** A failure as handlers report it and clients see it. */
@@ -14,8 +15,10 @@ export interface ProcessProgress {
 }
 
 /**
- * The status body of `GET /api/stargate/processes/{id}` (and the 202 seed, a subset of it).
- * `version` increases with every state change; nobody applies an older one over a newer one.
+ * The internal state of a process, as the server records and publishes it and the gateway
+ * caches it. Clients never see it directly: `presentStatus` (api/present.ts) maps it to the
+ * public status body. `version` increases with every state change; nobody applies an older
+ * one over a newer one.
  */
 export interface ProcessView {
   processId: string;
@@ -34,24 +37,11 @@ export interface ProcessView {
   completedAt?: string;
 }
 
-/** The 202 body of `POST /api/stargate/processes`. */
-export interface SubmitAccepted {
-  processId: string;
-  clientProcessId?: string;
-  processType: string;
-  status: 'accepted';
-  statusUrl: string;
-  createdAt: string;
-  estimatedCompletionTime?: string;
-}
+/** The 202 body of `POST /api/stargate/processes` (the public contract, see api/wire-schemas.ts). */
+export type SubmitAccepted = SubmitAcceptedBody;
 
 /** The request body of `POST /api/stargate/processes`. */
-export interface SubmitRequest {
-  processType: string;
-  clientProcessId?: string;
-  idempotencyKey?: string;
-  data: unknown;
-}
+export type SubmitRequest = SubmitRequestBody;
 
 export interface ProcessPage {
   items: ProcessView[];

@@ -19,7 +19,9 @@ describe('graceful shutdown', () => {
     ).json()) as {
       statusUrl: string;
     };
-    const waiting = fetch(statusUrl, { headers: { authorization: `Bearer ${token}`, prefer: 'wait=60' } });
+    const waiting = fetch(`${bed.gw.url}${statusUrl}`, {
+      headers: { authorization: `Bearer ${token}`, prefer: 'wait=60' },
+    });
     const { redis, keys } = bed.gw.gateway.context;
     await eventually(async () => {
       const channels = (await redis.call(
@@ -34,6 +36,8 @@ describe('graceful shutdown', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'accepted' });
     await closing;
-    await expect(fetch(statusUrl, { headers: { authorization: `Bearer ${token}` } })).rejects.toThrow();
+    await expect(
+      fetch(`${bed.gw.url}${statusUrl}`, { headers: { authorization: `Bearer ${token}` } }),
+    ).rejects.toThrow();
   });
 });

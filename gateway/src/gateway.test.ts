@@ -46,12 +46,15 @@ describe('gateway: token, submit, status', () => {
     expect(res.status).toBe(202);
     const body = (await res.json()) as { processId: string; status: string; statusUrl: string };
     expect(body.status).toBe('accepted');
-    expect(res.headers.get('location')).toBe(body.statusUrl);
+    expect(res.headers.get('location')).toBe(`${gw.url}${body.statusUrl}`);
+    expect(body.statusUrl).toBe(`/api/stargate/processes/${body.processId}`);
     expect(res.headers.get('retry-after')).toBe('1');
     expect(res.headers.get('x-correlation-id')).toBe('corr-12345678');
     expect(res.headers.get('ratelimit-policy')).toContain('"tenant";q=6000;w=60');
 
-    const status = await fetch(body.statusUrl, { headers: { authorization: `Bearer ${token}` } });
+    const status = await fetch(`${gw.url}${body.statusUrl}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(status.status).toBe(200);
     expect(await status.json()).toMatchObject({
       processId: body.processId,
@@ -80,7 +83,7 @@ describe('gateway: token, submit, status', () => {
       result: { ok: true },
     });
     const done = await eventually(async () => {
-      const r = await fetch(body.statusUrl, { headers: { authorization: `Bearer ${token}` } });
+      const r = await fetch(`${gw.url}${body.statusUrl}`, { headers: { authorization: `Bearer ${token}` } });
       const j = (await r.json()) as { status: string };
       return j.status === 'completed' ? { r, j } : undefined;
     });
@@ -103,7 +106,8 @@ describe('gateway: polling hints on status answers', () => {
       const token = await accessToken(bed.gw.url, 'alpha');
       const res = await submit(bed.gw.url, token, { processType: 'order', data: { sku: 'A', quantity: 1 } });
       const { statusUrl } = (await res.json()) as { statusUrl: string };
-      const read = () => fetch(statusUrl, { headers: { authorization: `Bearer ${token}` } });
+      const read = () =>
+        fetch(`${bed.gw.url}${statusUrl}`, { headers: { authorization: `Bearer ${token}` } });
       // testConfig: fast interval 2 s for the first 30 s, then 10 s.
       expect((await read()).headers.get('retry-after')).toBe('2');
       now += 31_000;

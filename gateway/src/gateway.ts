@@ -13,6 +13,7 @@ import type { ConfigSource } from './config/file-source.js';
 import { buildApp } from './http/app.js';
 import type { GatewayContext } from './http/context.js';
 import { createIdempotencyStore } from './idempotency/idempotency-store.js';
+import { createProcessIdAllocator, reserveOverRpc } from './idempotency/process-id-allocator.js';
 import type { Logger } from './observability/logger.js';
 import { trackConnections } from './observability/connection-metrics.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -85,6 +86,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     logger,
     ...(deps.rpcDeadlineMs ? { deadlineMs: deps.rpcDeadlineMs } : {}),
   });
+  const processIds = createProcessIdAllocator({
+    reserve: reserveOverRpc((request) => rpc.call(request)),
+    now,
+    onError: (err) => logger.warn({ err: err.message }, 'process id block not reserved; will retry'),
+  });
   const stateStore = createStateStore({
     redis: deps.redis,
     keys,
@@ -130,6 +136,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       keys,
       ttlSeconds: deps.idempotencyTtlSeconds ?? 86_400,
     }),
+    processIds,
     broker,
     rpc,
     reader: createProcessReader({ store: stateStore, rpc, logger, metrics }),
@@ -151,6 +158,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       await source.start();
       await broker.start();
       await app.ready();
+      processIds.warm();
       lifecycle.started = true;
     },
     async close() {

@@ -15,6 +15,8 @@ import { observeMongoPool } from './observability/mongo-pool-metrics.js';
 import { observeQueueWait } from './observability/queue-wait.js';
 import { createRetentionJob, type RetentionJob } from './retention/retention-job.js';
 import { inConsumerSpan } from './observability/tracing.js';
+import { createIdempotencyKeyBindings } from './rpc/idempotency-key-bindings.js';
+import { createProcessIdBlocks } from './rpc/process-id-blocks.js';
 import { answerRpc } from './rpc/rpc-handler.js';
 import { handleAuditRecord } from './runtime/audit-consumer.js';
 import { handleCommand } from './runtime/command-consumer.js';
@@ -60,6 +62,8 @@ export function createServer(deps: ServerDeps): StargateServer {
   const cipher = createFieldCipher(deps.encryptionKeys ?? []);
   const store = createProcessStore(deps.db, cipher);
   const audit = createAuditLog(deps.db);
+  const processIds = createProcessIdBlocks(deps.db);
+  const keyBindings = createIdempotencyKeyBindings(deps.db);
   let pubChannel: ConfirmChannel | undefined;
   let lagChannel: Channel | undefined;
   let consumers: Consumer[] = [];
@@ -261,7 +265,7 @@ export function createServer(deps: ServerDeps): StargateServer {
             `query ${QUEUES.rpc}`,
             msg.properties.headers,
             { 'messaging.destination.name': QUEUES.rpc },
-            () => answerRpc(store, query),
+            () => answerRpc(store, query, processIds, keyBindings),
           );
         } catch (err) {
           logger.warn({ err: (err as Error).message }, 'query failed');

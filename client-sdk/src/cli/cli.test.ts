@@ -1,6 +1,7 @@
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type ProcessStatus, type ProcessView, presentStatus } from '@stargate/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type RecordedRequest,
@@ -16,15 +17,16 @@ afterEach(async () => {
   for (const g of toClose.splice(0)) await g.close();
 });
 
-const view = (status: string, version: number, extra: Record<string, unknown> = {}) => ({
-  processId: 'p-1',
-  processType: 'order',
-  status,
-  version,
-  createdAt: 'a',
-  updatedAt: 'b',
-  ...extra,
-});
+const view = (status: ProcessStatus, version: number, extra: Partial<ProcessView> = {}) =>
+  presentStatus({
+    processId: 'p-1',
+    processType: 'order',
+    status,
+    version,
+    createdAt: '2026-01-14T12:48:00.000Z',
+    updatedAt: '2026-01-14T12:49:00.000Z',
+    ...extra,
+  });
 
 /** A gateway whose processes finish on the second (long) poll with `final`. */
 async function gateway(final: Record<string, unknown> = view('completed', 2, { result: { ok: 1 } })) {
@@ -88,7 +90,10 @@ describe('stargate CLI', () => {
     const code = await runCli(['submit', 'order', '--data', `@${file}`, '--wait'], t.io);
     expect(code).toBe(EXIT.ok);
     expect(JSON.parse(t.out())).toMatchObject({ processId: 'p-1', status: 'completed', result: { ok: 1 } });
-    expect(gw.calls('POST', '/api/stargate/processes')[0]?.body).toMatchObject({ data: { orderId: 'PO-1' } });
+    // Without --client-process-id the required clientProcessId is the (stable) idempotency key.
+    const sent = gw.calls('POST', '/api/stargate/processes')[0]!;
+    expect(sent.body).toMatchObject({ data: { orderId: 'PO-1' }, clientProcessId: expect.any(String) });
+    expect((sent.body as { clientProcessId: string }).clientProcessId).toBe(sent.headers['idempotency-key']);
   });
 
   it('exits 3 when the process failed', async () => {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { ProcessView } from '@stargate/contracts';
+import type { ProcessStatusBody } from '@stargate/contracts';
 import { createClient, type StarGateClient } from '../client/client.js';
 import type { ClientOptions, PollOptions } from '../client/types.js';
 import { AuthenticationError, ProblemError, ProcessFailedError, TransientError } from '../errors.js';
@@ -88,7 +88,7 @@ function timeoutSignal(seconds: string | undefined, outer: AbortSignal | undefin
   return signals.length ? AbortSignal.any(signals) : undefined;
 }
 
-function exitFor(view: ProcessView): number {
+function exitFor(view: ProcessStatusBody): number {
   if (view.status === 'completed') return EXIT.ok;
   if (view.status === 'cancelled') return EXIT.cancelled;
   if (view.status === 'failed') return EXIT.failed;
@@ -132,11 +132,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const waitFor = async (
     c: StarGateClient,
     processId: string,
-    view: ProcessView | undefined,
-    poll: (o: PollOptions) => Promise<ProcessView>,
+    view: ProcessStatusBody | undefined,
+    poll: (o: PollOptions) => Promise<ProcessStatusBody>,
   ) => {
     const signal = timeoutSignal(opts.timeout, io.signal);
-    const onProgress = (v: ProcessView) => {
+    const onProgress = (v: ProcessStatusBody) => {
       if (io.stderr.isTTY) io.stderr.write(progressLine(v));
     };
     if (view) onProgress(view);
@@ -222,7 +222,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const view = await open(await loadConfig(io.env)).get(id);
         print(
           view,
-          `${view.processId} ${view.processType} ${view.status}${view.progress ? ` ${view.progress.percent}%` : ''}`,
+          `${view.processId} ${view.processType} ${view.status} ${view.progress}%${view.currentStep ? ` ${view.currentStep}` : ''}`,
         );
         return EXIT.ok;
       }
@@ -239,7 +239,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
           throw new UsageError('--limit must be a positive integer');
         const page = await open(await loadConfig(io.env)).list({
-          ...(opts.status ? { status: opts.status as ProcessView['status'] } : {}),
+          ...(opts.status ? { status: opts.status as ProcessStatusBody['status'] } : {}),
           ...(opts.type ? { processType: opts.type } : {}),
           ...(limit ? { limit } : {}),
           ...(opts.cursor ? { cursor: opts.cursor } : {}),

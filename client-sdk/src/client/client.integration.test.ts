@@ -8,7 +8,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type GatewayConfig, hashClientSecret, type ProcessView } from '@stargate/contracts';
+import { type GatewayConfig, hashClientSecret, type ProcessStatusBody } from '@stargate/contracts';
 import { buildSigningKeys, generateSigningKey, type RunningGateway, startGateway } from '@stargate/gateway';
 import { ORDER_REQUEST_SCHEMA, type RunningServer, startServer } from '@stargate/server';
 import {
@@ -155,7 +155,7 @@ afterAll(async () => {
 describe('SDK against the real gateway and server', { timeout: 120_000 }, () => {
   it('submit → completed, result delivered to the handler', async () => {
     const c = client();
-    const delivered: ProcessView[] = [];
+    const delivered: ProcessStatusBody[] = [];
     c.onCompleted('order', (v) => {
       delivered.push(v);
     });

@@ -3,9 +3,9 @@ import { EventEmitter } from 'node:events';
 import {
   HTTP_HEADERS,
   type PollingHints,
-  type ProcessPage,
+  type ProcessListBody,
   type ProcessTypeInfo,
-  type ProcessView,
+  type ProcessStatusBody,
   type SubmitAccepted,
   type SubmitRequest,
 } from '@stargate/contracts';
@@ -24,6 +24,7 @@ import { silentLogger } from '../logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { type OutboxEntry, openStore, type TrackedProcess } from '../outbox/store.js';
 import { pollProcess } from '../polling/poller.js';
+import { acceptedView } from './accepted-view.js';
 import { normalizeHints } from '../polling/schedule.js';
 import { createResultDelivery } from '../results/delivery.js';
 import type {
@@ -89,7 +90,7 @@ export function createClient(options: ClientOptions) {
   const store = openStore(options.databasePath);
   const closing = new AbortController();
   const events = new EventEmitter<ClientEvents>();
-  const progressWatchers = new Map<string, Set<(view: ProcessView) => void>>();
+  const progressWatchers = new Map<string, Set<(view: ProcessStatusBody) => void>>();
   const longPollSeconds = options.longPollSeconds ?? 30;
   const tokens = createTokenProvider({
     baseUrl: options.baseUrl,
@@ -121,7 +122,7 @@ export function createClient(options: ClientOptions) {
   let started = false;
   let offline = false;
   const waiters = new Map<string, Waiter[]>();
-  const pollers = new Map<string, Promise<ProcessView>>();
+  const pollers = new Map<string, Promise<ProcessStatusBody>>();
   let typeHints: Promise<Map<string, PollingHints>> | undefined;
 
   const ensureOpen = () => {
@@ -192,7 +193,8 @@ export function createClient(options: ClientOptions) {
       processType: entry.processType,
       idempotencyKey: entry.idempotencyKey,
       data: entry.data,
-      ...(entry.clientProcessId ? { clientProcessId: entry.clientProcessId } : {}),
+      // Required by the API; entries queued before it was have their (stable) key instead.
+      clientProcessId: entry.clientProcessId ?? entry.idempotencyKey,
     };
     const res = await http.request<SubmitAccepted>({
       method: 'POST',
@@ -216,16 +218,7 @@ export function createClient(options: ClientOptions) {
       },
       'submission accepted',
     );
-    events.emit('accepted', {
-      processId: tracked.processId,
-      processType: tracked.processType,
-      status: 'accepted',
-      version: 0,
-      createdAt: res.body.createdAt,
-      updatedAt: res.body.createdAt,
-      statusUrl: res.body.statusUrl,
-      ...(tracked.clientProcessId ? { clientProcessId: tracked.clientProcessId } : {}),
-    });
+    events.emit('accepted', acceptedView(res.body));
     settle(entry.idempotencyKey, (w) => w.resolve('accepted'));
     if (started) track(tracked);
   }
@@ -326,7 +319,7 @@ export function createClient(options: ClientOptions) {
   }
 
   // ---- polling of tracked processes ----
-  function finish(view: ProcessView): void {
+  function finish(view: ProcessStatusBody): void {
     delivery.store(view);
     const kind = view.status === 'completed' ? 'completed' : 'failed';
     logger.info(
@@ -341,7 +334,7 @@ export function createClient(options: ClientOptions) {
     events.emit(kind, view);
   }
 
-  function track(tracked: TrackedProcess): Promise<ProcessView> {
+  function track(tracked: TrackedProcess): Promise<ProcessStatusBody> {
     const existing = pollers.get(tracked.processId);
     if (existing) return existing;
     const p = pollProcess(
@@ -431,17 +424,17 @@ export function createClient(options: ClientOptions) {
     }
   }
 
-  async function pollUntilDone(processId: string, opts: PollOptions = {}): Promise<ProcessView> {
+  async function pollUntilDone(processId: string, opts: PollOptions = {}): Promise<ProcessStatusBody> {
     ensureOpen();
     const tracked = store.tracked(processId);
     if (!tracked) throw new StarGateError(`process ${processId} is not tracked by this client`);
-    let view: ProcessView;
+    let view: ProcessStatusBody;
     const stored = store.result(processId);
     if (stored) view = stored.view;
     else {
       // Per-process watchers rather than one more listener on the public emitter: hundreds of
       // concurrent pollUntilDone calls are normal and must not trip its leak warning.
-      const onProgress = (v: ProcessView) => opts.onProgress?.(v);
+      const onProgress = (v: ProcessStatusBody) => opts.onProgress?.(v);
       const watchers = progressWatchers.get(processId) ?? new Set();
       watchers.add(onProgress);
       progressWatchers.set(processId, watchers);
@@ -514,9 +507,9 @@ export function createClient(options: ClientOptions) {
     };
   }
 
-  async function cancel(processId: string): Promise<ProcessView> {
+  async function cancel(processId: string): Promise<ProcessStatusBody> {
     ensureOpen();
-    const res = await http.request<ProcessView>({
+    const res = await http.request<ProcessStatusBody>({
       method: 'POST',
       path: `/api/stargate/processes/${encodeURIComponent(processId)}/cancel`,
       signal: closing.signal,
@@ -526,9 +519,9 @@ export function createClient(options: ClientOptions) {
   }
 
   /** Retries a retryable failure (POST …/retry) and tracks the process again until its new outcome. */
-  async function retry(processId: string): Promise<ProcessView> {
+  async function retry(processId: string): Promise<ProcessStatusBody> {
     ensureOpen();
-    const res = await http.request<ProcessView>({
+    const res = await http.request<ProcessStatusBody>({
       method: 'POST',
       path: `/api/stargate/processes/${encodeURIComponent(processId)}/retry`,
       signal: closing.signal,
@@ -567,7 +560,8 @@ export function createClient(options: ClientOptions) {
           processType,
           data,
           createdAt: clock.now(),
-          ...(opts.clientProcessId ? { clientProcessId: opts.clientProcessId } : {}),
+          // The API requires one; without the caller's, the idempotency key (a UUID) serves.
+          clientProcessId: opts.clientProcessId ?? key,
         });
       const h = handle({
         idempotencyKey: key,
@@ -609,20 +603,20 @@ export function createClient(options: ClientOptions) {
       if (started && t && !t.done) track(t);
       return handle(s);
     },
-    async get(processId: string): Promise<ProcessView> {
+    async get(processId: string): Promise<ProcessStatusBody> {
       ensureOpen();
-      const res = await http.request<ProcessView>({
+      const res = await http.request<ProcessStatusBody>({
         method: 'GET',
         path: `/api/stargate/processes/${encodeURIComponent(processId)}`,
         signal: closing.signal,
       });
       return res.body;
     },
-    async list(filter: ListFilter = {}): Promise<ProcessPage> {
+    async list(filter: ListFilter = {}): Promise<ProcessListBody> {
       ensureOpen();
       const qs = new URLSearchParams();
       for (const [k, v] of Object.entries(filter)) if (v !== undefined) qs.set(k, String(v));
-      const res = await http.request<ProcessPage>({
+      const res = await http.request<ProcessListBody>({
         method: 'GET',
         path: `/api/stargate/processes${qs.size > 0 ? `?${qs}` : ''}`,
         signal: closing.signal,

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ProcessView } from '@stargate/contracts';
+import { type ProcessStatusBody, presentAccepted, presentStatus } from '@stargate/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../index.js';
 import { type RecordedRequest, type Reply, startTestGateway, tokenReply } from '../testing/test-gateway.js';
@@ -15,15 +15,16 @@ describe('many processes followed at once', () => {
   it('reports each process only to its own onProgress, without listener-leak warnings', async () => {
     let n = 0;
     const created = new Date().toISOString();
-    const view = (id: string, status: ProcessView['status'], version: number): ProcessView => ({
-      processId: id,
-      processType: 'order',
-      status,
-      version,
-      createdAt: created,
-      updatedAt: created,
-      ...(status === 'completed' ? { result: { id } } : { progress: { percent: 50 } }),
-    });
+    const view = (id: string, status: ProcessStatusBody['status'], version: number): ProcessStatusBody =>
+      presentStatus({
+        processId: id,
+        processType: 'order',
+        status,
+        version,
+        createdAt: created,
+        updatedAt: created,
+        ...(status === 'completed' ? { result: { id } } : { progress: { percent: 50 } }),
+      });
     const reads = new Map<string, number>();
     const gw = await startTestGateway((req: RecordedRequest): Reply => {
       if (req.path === '/oauth/token') return tokenReply(1);
@@ -31,13 +32,12 @@ describe('many processes followed at once', () => {
         const id = `p-${++n}`;
         return {
           status: 202,
-          body: {
+          body: presentAccepted({
             processId: id,
+            clientProcessId: id,
             processType: 'order',
-            status: 'accepted',
-            statusUrl: `/x/${id}`,
             createdAt: created,
-          },
+          }),
         };
       }
       const id = req.path.split('/').pop()!;

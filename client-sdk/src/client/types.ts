@@ -1,5 +1,5 @@
 import type { Meter } from '@opentelemetry/api';
-import type { ProcessStatus, ProcessView } from '@stargate/contracts';
+import type { ProcessStatus, ProcessStatusBody } from '@stargate/contracts';
 import type { BackoffOptions } from '../backoff/backoff.js';
 import type { Clock } from '../clock.js';
 import type { FetchLike } from '../http/http-client.js';
@@ -40,7 +40,7 @@ export interface SubmitOptions {
 
 export interface PollOptions {
   signal?: AbortSignal;
-  onProgress?: (view: ProcessView) => void;
+  onProgress?: (view: ProcessStatusBody) => void;
 }
 
 /** What `serialize()` returns and `client.resume()` takes to carry on after a restart. */
@@ -58,10 +58,10 @@ export interface ProcessHandle {
   /** Undefined while the submission waits in the offline queue. */
   readonly processId: string | undefined;
   readonly status: HandleStatus;
-  readonly view: ProcessView | undefined;
+  readonly view: ProcessStatusBody | undefined;
   /** Resolves with the completed view; rejects with ProcessFailedError (failed/cancelled) or ProblemError (rejected). */
-  pollUntilDone(options?: PollOptions): Promise<ProcessView>;
-  cancel(): Promise<ProcessView>;
+  pollUntilDone(options?: PollOptions): Promise<ProcessStatusBody>;
+  cancel(): Promise<ProcessStatusBody>;
   serialize(): string;
 }
 
@@ -89,14 +89,14 @@ export interface AlertEvent {
 }
 
 export interface ClientEvents {
-  accepted: [ProcessView];
-  progress: [ProcessView];
-  completed: [ProcessView];
-  failed: [ProcessView];
+  accepted: [ProcessStatusBody];
+  progress: [ProcessStatusBody];
+  completed: [ProcessStatusBody];
+  failed: [ProcessStatusBody];
   warning: [WarningEvent];
   alert: [AlertEvent];
   offline: [{ error: string }];
   online: [];
 }
 
-export type ResultHandler = (view: ProcessView) => void | Promise<void>;
+export type ResultHandler = (view: ProcessStatusBody) => void | Promise<void>;

@@ -2,7 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { ProcessView } from '@stargate/contracts';
+import {
+  type ProcessStatusBody,
+  type ProcessView,
+  presentAccepted,
+  presentStatus,
+} from '@stargate/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, ProblemError, type StarGateClient } from '../index.js';
 import { createFakeClock } from '../testing/fake-clock.js';
@@ -37,8 +42,8 @@ async function gateway(clock: { now(): number }) {
           processType: body.processType,
           status: 'processing',
           version: 1,
-          createdAt: 'now',
-          updatedAt: 'now',
+          createdAt: '2026-01-01T00:00:00.000Z',
+          updatedAt: '2026-01-01T00:00:00.000Z',
           ...(body.clientProcessId ? { clientProcessId: body.clientProcessId } : {}),
         });
       }
@@ -48,20 +53,19 @@ async function gateway(clock: { now(): number }) {
       }
       return {
         status: 202,
-        body: {
+        body: presentAccepted({
           processId: id,
           processType: body.processType,
-          status: 'accepted',
-          statusUrl: `/x/${id}`,
-          createdAt: 'now',
-        },
+          clientProcessId: body.clientProcessId ?? '',
+          createdAt: '2026-01-01T00:00:00.000Z',
+        }),
       };
     }
     const m = /^\/api\/stargate\/processes\/([^/?]+)$/.exec(req.path);
     if (req.method === 'GET' && m) {
       const v = views.get(m[1]!);
       return v
-        ? { status: 200, body: v }
+        ? { status: 200, body: presentStatus(v) }
         : { status: 404, body: { error: 'NOT_FOUND', status: 404, message: 'no' } };
     }
     return { status: 404, body: {} };
@@ -226,7 +230,7 @@ describe('offline queue', () => {
 
     g.complete('p-1', { total: 42 });
     const second = newClient(g.gw.url, db, clock);
-    const delivered: ProcessView[] = [];
+    const delivered: ProcessStatusBody[] = [];
     second.onCompleted('order', (v) => {
       delivered.push(v);
     });
@@ -237,7 +241,7 @@ describe('offline queue', () => {
 
     // A third start finds nothing left to poll and nothing left to deliver.
     const third = newClient(g.gw.url, db, clock);
-    const again: ProcessView[] = [];
+    const again: ProcessStatusBody[] = [];
     third.onCompleted('order', (v) => {
       again.push(v);
     });

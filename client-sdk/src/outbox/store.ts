@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
-import type { ProcessView, SubmitAccepted } from '@stargate/contracts';
+import type { ProcessStatusBody, SubmitAccepted } from '@stargate/contracts';
 
 /** A submission written before it is sent; its idempotency key is reused by every resend. */
 export interface OutboxEntry {
@@ -28,7 +28,7 @@ export interface TrackedProcess {
   acceptedAt: number;
   status: string;
   version: number;
-  view?: ProcessView;
+  view?: ProcessStatusBody;
   warned: boolean;
   done: boolean;
 }
@@ -37,7 +37,7 @@ export interface StoredResult {
   processId: string;
   processType: string;
   status: 'completed' | 'failed' | 'cancelled';
-  view: ProcessView;
+  view: ProcessStatusBody;
   storedAt: number;
   consumedAt?: number;
   deliveryAttempts: number;
@@ -123,7 +123,7 @@ function toTracked(r: Row): TrackedProcess {
   const key = str(r.idempotency_key);
   if (key !== undefined) t.idempotencyKey = key;
   const view = str(r.view);
-  if (view !== undefined) t.view = JSON.parse(view) as ProcessView;
+  if (view !== undefined) t.view = JSON.parse(view) as ProcessStatusBody;
   return t;
 }
 
@@ -132,7 +132,7 @@ function toResult(r: Row): StoredResult {
     processId: String(r.process_id),
     processType: String(r.process_type),
     status: String(r.status) as StoredResult['status'],
-    view: JSON.parse(String(r.view)) as ProcessView,
+    view: JSON.parse(String(r.view)) as ProcessStatusBody,
     storedAt: Number(r.stored_at),
     deliveryAttempts: Number(r.delivery_attempts),
   };
@@ -286,7 +286,7 @@ export function openStore(path: string) {
       return (q.trackedOpen.all() as Row[]).map(toTracked);
     },
     /** Records a newer view; an older version never overwrites a newer one. */
-    updateTracked(view: ProcessView, done: boolean): void {
+    updateTracked(view: ProcessStatusBody, done: boolean): void {
       q.trackedUpdate.run(
         view.status,
         view.version,
@@ -313,7 +313,7 @@ export function openStore(path: string) {
       });
     },
     /** Stores a terminal view and marks the process done, atomically; the first stored result wins. */
-    storeResult(view: ProcessView, at: number): StoredResult {
+    storeResult(view: ProcessStatusBody, at: number): StoredResult {
       return tx(() => {
         q.trackedUpdate.run(view.status, view.version, JSON.stringify(view), 1, view.processId, view.version);
         q.result.run(view.processId, view.processType, view.status, JSON.stringify(view), at);

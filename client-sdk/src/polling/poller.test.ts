@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Meter } from '@opentelemetry/api';
-import type { ProcessView } from '@stargate/contracts';
+import { type ProcessStatusBody, type ProcessView, presentStatus } from '@stargate/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type StarGateClient, type WarningEvent } from '../index.js';
 import type { Logger } from '../logger.js';
@@ -17,8 +17,12 @@ import {
 
 const PID = 'p-1';
 
-function view(status: ProcessView['status'], version: number, extra: Partial<ProcessView> = {}): ProcessView {
-  return {
+function view(
+  status: ProcessStatusBody['status'],
+  version: number,
+  extra: Partial<ProcessView> = {},
+): ProcessStatusBody {
+  return presentStatus({
     processId: PID,
     processType: 'order',
     status,
@@ -26,7 +30,7 @@ function view(status: ProcessView['status'], version: number, extra: Partial<Pro
     createdAt: '2026-01-01T00:00:00Z',
     updatedAt: '2026-01-01T00:00:00Z',
     ...extra,
-  };
+  });
 }
 
 function recordingLogger() {
@@ -164,7 +168,7 @@ describe('polling schedule (fake clock)', () => {
     });
     const seen: number[] = [];
     const done = (await h.client.submit('order', {})).pollUntilDone({
-      onProgress: (v) => seen.push(v.progress?.percent ?? -1),
+      onProgress: (v) => seen.push(v.progress),
     });
     await h.clock.runUntil(() => h.polls().length >= 4);
     await done;
@@ -330,7 +334,7 @@ describe('polling extras', () => {
     const h = await harness((_req, n) =>
       n >= 3 ? { status: 200, body: view('completed', 2) } : { status: 200, body: view('processing', 1) },
     );
-    const completed: ProcessView[] = [];
+    const completed: ProcessStatusBody[] = [];
     h.client.on('completed', (v) => completed.push(v));
     const handle = await h.client.submit('order', {});
     const stop = new AbortController();

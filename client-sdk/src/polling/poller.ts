@@ -1,4 +1,4 @@
-import { HTTP_HEADERS, isTerminal, type PollingHints, type ProcessView } from '@stargate/contracts';
+import { HTTP_HEADERS, isTerminal, type PollingHints, type ProcessStatusBody } from '@stargate/contracts';
 import { type BackoffOptions, createBackoff } from '../backoff/backoff.js';
 import type { AlertEvent, WarningEvent } from '../client/types.js';
 import type { Clock } from '../clock.js';
@@ -19,7 +19,7 @@ export interface PollerDeps {
   longPollSeconds: number;
   backoff?: BackoffOptions;
   /** A newer view was seen (not yet terminal). */
-  onView(view: ProcessView): void;
+  onView(view: ProcessStatusBody): void;
   onWarning(event: WarningEvent): void;
   onAlert(event: AlertEvent): void;
   onOffline(error: string): void;
@@ -38,7 +38,7 @@ export async function pollProcess(
   deps: PollerDeps,
   tracked: TrackedProcess,
   signal: AbortSignal,
-): Promise<ProcessView> {
+): Promise<ProcessStatusBody> {
   const { clock, logger, metrics } = deps;
   const hints = await deps.hints(tracked.processType);
   const attrs = { processType: tracked.processType };
@@ -88,7 +88,7 @@ export async function pollProcess(
     metrics.polls.add(1, attrs);
     logger.debug({ ...log, event: 'poll.start', poll: polls }, 'poll start');
     try {
-      const res = await deps.http.request<ProcessView>({
+      const res = await deps.http.request<ProcessStatusBody>({
         method: 'GET',
         path: `/api/stargate/processes/${encodeURIComponent(tracked.processId)}`,
         headers,

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ProcessView } from '@stargate/contracts';
+import type { ProcessStatusBody } from '@stargate/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, ProcessFailedError } from '../index.js';
 import { createFakeClock } from '../testing/fake-clock.js';
@@ -12,7 +12,7 @@ afterEach(async () => {
   for (const c of toClose.splice(0).reverse()) await c.close();
 });
 
-async function setup(initial: Partial<ProcessView>) {
+async function setup(initial: Partial<ProcessStatusBody>) {
   const clock = createFakeClock(0);
   let final = initial;
   let retried: number | undefined;
@@ -111,7 +111,7 @@ describe('results delivery', () => {
       error: { code: 'OUT_OF_STOCK', message: 'no widgets', retryable: false },
     });
     const client = make();
-    const failed: ProcessView[] = [];
+    const failed: ProcessStatusBody[] = [];
     client.onFailed('order', (v) => {
       failed.push(v);
     });

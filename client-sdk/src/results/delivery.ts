@@ -1,4 +1,4 @@
-import type { ProcessView } from '@stargate/contracts';
+import type { ProcessStatusBody } from '@stargate/contracts';
 import type { ResultHandler } from '../client/types.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
@@ -112,7 +112,7 @@ export function createResultDelivery(deps: DeliveryDeps) {
       };
     },
     /** Stores a final view (first one wins) and offers pending results to their handlers. */
-    store(view: ProcessView): void {
+    store(view: ProcessStatusBody): void {
       deps.store.storeResult(view, deps.clock.now());
       void kick();
     },

@@ -330,7 +330,11 @@ async function main(): Promise<void> {
     const seed = await fetch(`${gwUrl}/api/stargate/processes`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ processType: 'order', data: orderData('bench-seed', 1) }),
+      body: JSON.stringify({
+        processType: 'order',
+        clientProcessId: 'bench-seed',
+        data: orderData('bench-seed', 1),
+      }),
     });
     const { processId } = (await seed.json()) as { processId: string };
     const view = await waitTerminal(gwUrl, token, processId);
@@ -339,7 +343,7 @@ async function main(): Promise<void> {
     peer = await startPeer(process.env.STARGATE_REDIS_URL ?? 'redis://127.0.0.1:6390', view);
     const statusUrl = `${gwUrl}/api/stargate/processes/${processId}`;
     const postUrl = `${gwUrl}/api/stargate/processes`;
-    const postBody = { processType: 'order', data: orderData('bench', 1) };
+    const postBody = { processType: 'order', clientProcessId: 'bench', data: orderData('bench', 1) };
 
     const loadBefore = await loadAverage();
     // Submissions without a worker consuming, so the runs measure the gateway and the broker

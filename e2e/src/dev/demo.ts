@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { createClient } from '@stargate/client-sdk';
-import type { ProcessView } from '@stargate/contracts';
+import type { ProcessStatusBody } from '@stargate/contracts';
 import { say } from './console.js';
 
 export interface DemoCredentials {
@@ -17,7 +17,7 @@ export interface DemoCredentials {
  * One line per view. Written against the fields a user reads, tolerant of how progress is
  * shaped (a number with a top-level `currentStep`, or an object with `percent`/`currentStep`).
  */
-export function describeView(view: ProcessView): string {
+export function describeView(view: ProcessStatusBody): string {
   const v = view as unknown as Record<string, unknown>;
   const raw = v.progress;
   let percent: unknown;
@@ -95,7 +95,7 @@ export async function runDemo(creds: DemoCredentials, dataDir: string): Promise<
           completed++;
           say(`  ✓ ${describeView(view)} → ${JSON.stringify(view.result)}`);
         } catch (err) {
-          const e = err as { message?: string; view?: ProcessView };
+          const e = err as { message?: string; view?: ProcessStatusBody };
           say(
             `  ✗ ${h.processType} ${h.clientProcessId}: ${e.view?.error ? `${e.view.error.code}: ${e.view.error.message}` : e.message}`,
           );

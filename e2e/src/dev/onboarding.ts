@@ -112,6 +112,7 @@ export async function liveOnboarding(k: Kubectl, baseUrl: string): Promise<Onboa
       headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify({
         processType: 'order',
+        clientProcessId: `initech-${Date.now().toString(36)}`,
         data: {
           orderId: `initech-${Date.now().toString(36)}`,
           customerId: 'initech-1',

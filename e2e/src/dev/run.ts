@@ -110,7 +110,7 @@ export class DevRun {
       `  TOKEN=$(curl -s -u ${clientId}:${secretExpr} -d grant_type=client_credentials ${base}/oauth/token | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
     );
     say(
-      `  curl -s -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"processType":"order","data":{"orderId":"o-1","customerId":"c-1","items":[{"sku":"A-1","quantity":2,"unitPrice":5}]}}' ${base}/api/stargate/processes`,
+      `  curl -s -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"clientProcessId":"o-1","processType":"order","data":{"orderId":"o-1","customerId":"c-1","items":[{"sku":"A-1","quantity":2,"unitPrice":5}]}}' ${base}/api/stargate/processes`,
     );
     say(
       `  curl -s -H "Authorization: Bearer $TOKEN" -H 'Prefer: wait=30' ${base}/api/stargate/processes/<processId>`,

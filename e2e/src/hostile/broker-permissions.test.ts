@@ -111,7 +111,7 @@ it('a process runs end to end with the gateway and the handlers on their own lea
   const submitted = await fetch(`${gw.url}/api/stargate/processes`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ processType: 'order', data: orderData('perm') }),
+    body: JSON.stringify({ processType: 'order', clientProcessId: 'perm', data: orderData('perm') }),
   });
   expect(submitted.status).toBe(202);
   const { processId } = (await submitted.json()) as { processId: string };

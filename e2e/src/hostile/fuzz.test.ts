@@ -77,7 +77,7 @@ const body = fc.oneof(
           fc.constant(orderData('fz')),
           fc.constant({ ...orderData('fz'), items: [{}] }),
         ),
-        clientProcessId: fc.oneof(fc.string({ maxLength: 300 }), fc.integer()),
+        clientProcessId: fc.oneof(fc.string({ maxLength: 300 }), fc.integer(), fc.constant('fz')),
         idempotencyKey: fc.oneof(fc.string({ maxLength: 300 }), fc.constant(null)),
       },
       { requiredKeys: [] },
@@ -163,7 +163,7 @@ it(`${RUNS} random requests: never a 5xx, and the gateway keeps serving`, async 
     method: 'POST',
     path: '/api/stargate/processes',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${acme}` },
-    body: JSON.stringify({ processType: 'order', data: orderData('after-fuzz') }),
+    body: JSON.stringify({ processType: 'order', clientProcessId: 'after', data: orderData('after-fuzz') }),
   });
   expect(ok.status, ok.body).toBe(202);
 }, 600_000);

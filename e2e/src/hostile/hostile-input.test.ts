@@ -22,7 +22,9 @@ afterAll(async () => {
 afterEach(async () => {
   const live = await raw(gw.url, { path: '/health/live' });
   expect(live.status).toBe(200);
-  const ok = await post(JSON.stringify({ processType: 'order', data: orderData('honest') }));
+  const ok = await post(
+    JSON.stringify({ processType: 'order', clientProcessId: 'honest', data: orderData('honest') }),
+  );
   expect(ok.status, ok.body).toBe(202);
 });
 
@@ -96,9 +98,12 @@ describe('content types and sizes', () => {
     ['application/json; charset=utf-16'],
     ['application/jsonp'],
   ])('%s → 4xx', async (contentType) => {
-    const res = await post(JSON.stringify({ processType: 'order', data: orderData('ct') }), {
-      'content-type': contentType,
-    });
+    const res = await post(
+      JSON.stringify({ processType: 'order', clientProcessId: 'ct', data: orderData('ct') }),
+      {
+        'content-type': contentType,
+      },
+    );
     expectClientError(res, [400, 415]);
   });
 
@@ -117,7 +122,10 @@ describe('content types and sizes', () => {
       unitPrice: 1,
     }));
     const data = { ...orderData('big'), customerId: 'c'.repeat(128), items, filler: 'x'.repeat(300_000) };
-    expectClientError(await post(JSON.stringify({ processType: 'order', data })), [400, 413]);
+    expectClientError(
+      await post(JSON.stringify({ processType: 'order', clientProcessId: 'big', data })),
+      [400, 413],
+    );
   });
 });
 
@@ -138,12 +146,17 @@ describe('unknown types and schema violations', () => {
       [400],
     ],
   ])('%s → 4xx', async (_name, body, allowed) => {
-    expectClientError(await post(JSON.stringify(body)), allowed as number[]);
+    // With the required clientProcessId, so the case reaches the check it is about.
+    expectClientError(await post(JSON.stringify({ clientProcessId: 'x', ...body })), allowed as number[]);
   });
 
   it('a schema violation names the offending field', async () => {
     const res = await post(
-      JSON.stringify({ processType: 'order', data: { ...orderData('x'), items: [{ sku: 'a' }] } }),
+      JSON.stringify({
+        processType: 'order',
+        clientProcessId: 'x',
+        data: { ...orderData('x'), items: [{ sku: 'a' }] },
+      }),
     );
     expect(res.status).toBe(400);
     expect(JSON.parse(res.body)).toMatchObject({ error: 'INVALID_REQUEST' });
@@ -161,9 +174,12 @@ describe('headers and paths', () => {
       '../../etc',
       ' ',
     ]) {
-      const res = await post(JSON.stringify({ processType: 'order', data: orderData('cid') }), {
-        'x-correlation-id': value,
-      });
+      const res = await post(
+        JSON.stringify({ processType: 'order', clientProcessId: 'cid', data: orderData('cid') }),
+        {
+          'x-correlation-id': value,
+        },
+      );
       expect(res.status).toBe(202);
       expect(res.headers['set-cookie']).toBeUndefined();
       const echoed = String(res.headers['x-correlation-id'] ?? '');
@@ -310,7 +326,11 @@ describe('tokens', () => {
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     const token = await gw.mint({ tid: 'initech', sub: 'initech-client' });
-    const submit = await post(JSON.stringify({ processType: 'order', data: orderData('s') }), {}, token);
+    const submit = await post(
+      JSON.stringify({ processType: 'order', clientProcessId: 's', data: orderData('s') }),
+      {},
+      token,
+    );
     expectClientError(submit, [401, 403]);
   });
 
@@ -321,7 +341,7 @@ describe('tokens', () => {
     ['lowercase scheme only', 'bearer'],
   ])('authorization %s → 401', async (_name, authorization) => {
     const res = await post(
-      JSON.stringify({ processType: 'order', data: orderData('a') }),
+      JSON.stringify({ processType: 'order', clientProcessId: 'a', data: orderData('a') }),
       { authorization },
       null,
     );

@@ -64,7 +64,8 @@ function submitRaw(
 
 describe('schema violations by the thousand (High 1)', () => {
   it('a 120 KB order of empty items gets a short 400 and the gateway’s peak memory barely moves', async () => {
-    const prefix = '{"processType":"order","data":{"orderId":"m","customerId":"c","currency":"EUR","items":[';
+    const prefix =
+      '{"processType":"order","clientProcessId":"m","data":{"orderId":"m","customerId":"c","currency":"EUR","items":[';
     const count = Math.floor((120 * 1024 - prefix.length) / 3);
     const body = `${prefix}${Array.from({ length: count }, () => '{}').join(',')}]}}`;
     const before = await rssMiB();

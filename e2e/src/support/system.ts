@@ -3,8 +3,9 @@
  * tenants, two process types) as a stack, request data for the built-in handlers, a small
  * HTTP client, and the ledger check that every accepted process ended exactly once.
  */
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { GatewayConfig, ProcessView, ServerConfig } from '@stargate/contracts';
+import type { GatewayConfig, ProcessStatusBody, ServerConfig } from '@stargate/contracts';
 import { DEV_CREDENTIALS_FILE, renderFolder } from '@stargate/operator';
 import { MongoClient } from 'mongodb';
 import { parse } from 'yaml';
@@ -118,12 +119,13 @@ export function submit(
   data: unknown,
   extra: { clientProcessId?: string; idempotencyKey?: string; headers?: Record<string, string> } = {},
 ) {
-  return http<ProcessView & { error?: string }>(`${baseUrl}/api/stargate/processes`, {
+  return http<ProcessStatusBody & { error?: string }>(`${baseUrl}/api/stargate/processes`, {
     token,
     body: {
       processType,
       data,
-      ...(extra.clientProcessId ? { clientProcessId: extra.clientProcessId } : {}),
+      // Required by the API: like the SDK, always send one.
+      clientProcessId: extra.clientProcessId ?? randomUUID(),
       ...(extra.idempotencyKey ? { idempotencyKey: extra.idempotencyKey } : {}),
     },
     headers: extra.headers ?? {},
@@ -136,14 +138,14 @@ export async function waitTerminal(
   token: string,
   processId: string,
   timeoutMs = 180_000,
-): Promise<ProcessView> {
+): Promise<ProcessStatusBody> {
   const urls = Array.isArray(baseUrls) ? baseUrls : [baseUrls];
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (let i = 0; Date.now() < deadline; i++) {
     const base = urls[i % urls.length];
     try {
-      const res = await http<ProcessView>(`${base}/api/stargate/processes/${processId}`, {
+      const res = await http<ProcessStatusBody>(`${base}/api/stargate/processes/${processId}`, {
         token,
         headers: { prefer: 'wait=5' },
       });

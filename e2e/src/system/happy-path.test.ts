@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type StarGateClient } from '@stargate/client-sdk';
-import type { ProcessView } from '@stargate/contracts';
+import type { ProcessStatusBody } from '@stargate/contracts';
 import { eventually } from '@stargate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../support/stack.js';
@@ -30,7 +30,7 @@ let dir: string;
 const clients: StarGateClient[] = [];
 /** processId → terminal status the client saw. */
 const seen = new Map<string, string | undefined>();
-const views = new Map<string, ProcessView>();
+const views = new Map<string, ProcessStatusBody>();
 
 beforeAll(async () => {
   const cfg = await exampleConfig({ raiseLimits: true });
@@ -114,7 +114,7 @@ describe('two tenants, both process types, SDK and plain HTTP', () => {
     expect(report.byStatus, report.failedDetails.slice(0, 5).join('; ')).toEqual({ completed: 300 });
 
     // Each tenant's list shows its own processes only.
-    const page = await http<{ items: ProcessView[] }>(
+    const page = await http<{ items: ProcessStatusBody[] }>(
       `${stack.gatewayUrls[1]}/api/stargate/processes?limit=100`,
       { token: globexToken },
     );
@@ -180,10 +180,13 @@ describe('two tenants, both process types, SDK and plain HTTP', () => {
     let version = -1;
     const deadline = Date.now() + 180_000;
     while (Date.now() < deadline) {
-      const poll: HttpAnswer<ProcessView> = await http<ProcessView>(`${url}/api/stargate/processes/${id}`, {
-        token,
-        headers: { prefer: 'wait=25', ...(etag ? { 'if-none-match': etag } : {}) },
-      });
+      const poll: HttpAnswer<ProcessStatusBody> = await http<ProcessStatusBody>(
+        `${url}/api/stargate/processes/${id}`,
+        {
+          token,
+          headers: { prefer: 'wait=25', ...(etag ? { 'if-none-match': etag } : {}) },
+        },
+      );
       // 304: nothing changed during the whole hold (only on a very loaded machine); ask again.
       if (poll.status === 304) continue;
       expect(poll.status).toBe(200);
@@ -191,7 +194,7 @@ describe('two tenants, both process types, SDK and plain HTTP', () => {
       // A 200 to a conditional long poll means the state moved on: the change woke it.
       expect(poll.body.version).toBeGreaterThan(version);
       version = poll.body.version;
-      statuses.push(`${poll.body.status}:${poll.body.progress?.percent ?? ''}`);
+      statuses.push(`${poll.body.status}:${poll.body.progress}`);
       etag = poll.headers.get('etag');
       if (poll.body.status === 'completed') {
         expect(poll.body.result).toMatchObject({ orderId: 'LP-1', totalAmount: orderTotal(1) });

@@ -15,14 +15,15 @@ describe('RabbitMQ unavailable', () => {
       redisPrefix: redisPrefix('gw-bd'),
     });
     try {
-      // A work queue without a consumer: what it holds is what was durably accepted.
-      const declarer = await startFakeServer(rabbit.url);
-      await declarer.close();
+      // A work queue without a consumer: what it holds is what was durably accepted. The stand-in
+      // answers queries only, so the gateway can reserve its first block of process ids.
+      const declarer = await startFakeServer(rabbit.url, { consumeRequests: false });
       const token = await accessToken(gw.url, 'alpha');
       const order = { processType: 'order', data: { sku: 'D', quantity: 1 } };
       const ok = await submit(gw.url, token, order);
       expect(ok.status).toBe(202);
       const accepted = (await ok.json()) as { processId: string };
+      await declarer.close();
 
       await rabbit.stop();
       const down = await submit(gw.url, token, order, { 'idempotency-key': 'while-down' });
@@ -36,7 +37,7 @@ describe('RabbitMQ unavailable', () => {
 
       await rabbit.start();
       await eventually(async () => (await fetch(`${gw.url}/health/ready`)).status === 200, 60_000, 200);
-      // The key of the refused request is free again: the retry is a fresh, accepted submit.
+      // The refused request's key is open again with its process id: the retry is accepted under it.
       const retried = await submit(gw.url, token, order, { 'idempotency-key': 'while-down' });
       expect(retried.status).toBe(202);
       const retriedId = ((await retried.json()) as { processId: string }).processId;

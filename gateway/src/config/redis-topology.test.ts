@@ -34,7 +34,7 @@ async function exercise(topology: RedisTopology): Promise<void> {
   expect(again.headers.get('idempotent-replayed')).toBe('true');
   expect(((await again.json()) as { processId: string }).processId).toBe(processId);
 
-  const status = await fetch(statusUrl, { headers: { authorization: `Bearer ${token}` } });
+  const status = await fetch(`${url}${statusUrl}`, { headers: { authorization: `Bearer ${token}` } });
   expect(status.status).toBe(200);
   expect(await status.json()).toMatchObject({ processId, status: 'accepted' });
 

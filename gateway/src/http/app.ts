@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { HTTP_HEADERS, isValidCorrelationId } from '@stargate/contracts';
+import { HTTP_HEADERS, isValidCorrelationId, PUBLIC_API_VERSION } from '@stargate/contracts';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -159,7 +159,8 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
       openapi: '3.1.0',
       info: {
         title: 'StarGate gateway API',
-        version: '1.0.0',
+        // The version of the public contract (contracts/src/api), not of the gateway build.
+        version: PUBLIC_API_VERSION,
         description: 'Submit business processes and read their status. Errors are application/problem+json.',
       },
       servers: [{ url: ctx.publicUrl }],

@@ -9,6 +9,7 @@ import type { Broker } from '../broker/broker.js';
 import type { RpcClient } from '../broker/rpc-client.js';
 import type { ConfigStore } from '../config/config-store.js';
 import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
+import type { ProcessIdAllocator } from '../idempotency/process-id-allocator.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RateLimiter } from '../ratelimit/rate-limiter.js';
@@ -30,6 +31,7 @@ export interface GatewayContext {
   refreshTokens: RefreshTokenStore;
   rateLimiter: RateLimiter;
   idempotency: IdempotencyStore;
+  processIds: ProcessIdAllocator;
   broker: Broker;
   rpc: RpcClient;
   reader: ProcessReader;

@@ -7,7 +7,17 @@ const BROKER_RETRY_AFTER_SECONDS = 5;
 
 function fromFastifyError(err: FastifyError): GatewayError | undefined {
   if (err.validation) {
-    return new GatewayError('INVALID_REQUEST', 'The request is invalid', {
+    const first = err.validation[0];
+    const missing =
+      err.validationContext === 'body' &&
+      first?.keyword === 'required' &&
+      first.instancePath === '' &&
+      typeof first.params?.missingProperty === 'string'
+        ? first.params.missingProperty
+        : undefined;
+    // The specification's wording for a missing field of the body.
+    const message = missing ? `Missing required field: ${missing}` : 'The request is invalid';
+    return new GatewayError('INVALID_REQUEST', message, {
       errors: err.validation.map((v) => ({
         path: `${err.validationContext === 'body' ? '' : `${err.validationContext ?? ''}:`}${v.instancePath || '/'}`,
         message:

@@ -31,11 +31,14 @@ export interface StoredResponse {
 }
 
 type Record_ =
-  | { state: 'in-flight'; hash: string }
-  | { state: 'done'; hash: string; response: StoredResponse };
+  | { state: 'in-flight'; hash: string; processId?: string }
+  | { state: 'done'; hash: string; response: StoredResponse }
+  /** A submit that was not confirmed: its process id, for the resend (the broker may hold it). */
+  | { state: 'open'; hash: string; processId: string };
 
 export type Begin =
-  | { kind: 'new' }
+  /** `processId`: the id an unconfirmed earlier attempt used; the resend must use it again. */
+  | { kind: 'new'; processId?: string }
   | { kind: 'replay'; response: StoredResponse }
   | { kind: 'mismatch' }
   | { kind: 'in-flight' };
@@ -43,7 +46,9 @@ export type Begin =
 /**
  * draft-ietf-httpapi-idempotency-key-header: the first request with a key claims it (SET NX);
  * a repeat with the same payload gets the stored answer, with another payload a 422, and
- * while the first is still running a 409. Failed attempts release the key so a retry may run.
+ * while the first is still running a 409. A failed attempt leaves the key open with its process
+ * id, so the retry runs again under the same id (a publish whose confirm was lost may still be
+ * in the broker, and must not become a second process).
  */
 export function createIdempotencyStore(deps: { redis: Redis; keys: RedisKeys; ttlSeconds: number }) {
   const key = (tenantId: string, idemKey: string) => deps.keys.idempotency(tenantId, idemKey);
@@ -70,6 +75,16 @@ export function createIdempotencyStore(deps: { redis: Redis; keys: RedisKeys; tt
       const rec = JSON.parse(raw) as Record_;
       if (rec.hash !== hash) return { kind: 'mismatch' };
       if (rec.state === 'in-flight') return { kind: 'in-flight' };
+      if (rec.state === 'open') {
+        // Two resends racing here both publish the same id; the server records it once.
+        await deps.redis.set(
+          k,
+          JSON.stringify({ state: 'in-flight', hash, processId: rec.processId } satisfies Record_),
+          'EX',
+          IN_FLIGHT_TTL_SECONDS,
+        );
+        return { kind: 'new', processId: rec.processId };
+      }
       return { kind: 'replay', response: rec.response };
     },
     async complete(tenantId: string, idemKey: string, hash: string, response: StoredResponse): Promise<void> {
@@ -79,6 +94,15 @@ export function createIdempotencyStore(deps: { redis: Redis; keys: RedisKeys; tt
     completion,
     async release(tenantId: string, idemKey: string): Promise<void> {
       await deps.redis.del(key(tenantId, idemKey));
+    },
+    /** After a failed publish: the key stays bound to `processId` for the client's resend. */
+    async reopen(tenantId: string, idemKey: string, hash: string, processId: string): Promise<void> {
+      await deps.redis.set(
+        key(tenantId, idemKey),
+        JSON.stringify({ state: 'open', hash, processId } satisfies Record_),
+        'EX',
+        deps.ttlSeconds,
+      );
     },
   };
 }

@@ -1,13 +1,15 @@
-import type { ProcessStateData, ProcessView } from '@stargate/contracts';
+import { type ProcessStatusBody, type ProcessView, presentStatus, statusPath } from '@stargate/contracts';
+import type { GatewayContext } from '../http/context.js';
 
+/** Absolute, for the Location header (the bodies carry the relative statusUrl). */
 export function statusUrl(publicUrl: string, processId: string): string {
-  return `${publicUrl}/api/stargate/processes/${encodeURIComponent(processId)}`;
+  return `${publicUrl}${statusPath(processId)}`;
 }
 
-/** The client's view: no tenant id, with the status URL. */
-export function toView(state: ProcessStateData | ProcessView, publicUrl: string): ProcessView {
-  const { tenantId: _tenantId, ...view } = state as ProcessStateData;
-  return { ...view, statusUrl: statusUrl(publicUrl, state.processId) };
+/** The public status body of a state, with its type's completion estimate as configured now. */
+export function present(ctx: GatewayContext, state: ProcessView): ProcessStatusBody {
+  const type = ctx.config.current()?.processType.get(state.processType);
+  return presentStatus(state, { estimatedDurationSeconds: type?.estimatedDurationSeconds });
 }
 
 export function etagOf(version: number): string {

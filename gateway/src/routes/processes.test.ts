@@ -85,13 +85,13 @@ describe('gateway process API', () => {
     expect(((await betaRes.json()) as { processId: string }).processId).not.toBe(firstBody.processId);
 
     const busyKey = randomUUID();
-    const busyPayload = { processType: 'order', data: { sku: 'B', quantity: 1 } };
+    const busyPayload = { processType: 'order', clientProcessId: 'B-1', data: { sku: 'B', quantity: 1 } };
     const { redis, keys } = bed.gw.gateway.context;
     await redis.set(
       keys.idempotency('alpha', busyKey),
       JSON.stringify({
         state: 'in-flight',
-        hash: payloadHash({ processType: 'order', data: busyPayload.data }),
+        hash: payloadHash({ processType: 'order', clientProcessId: 'B-1', data: busyPayload.data }),
       }),
       'EX',
       60,
@@ -104,15 +104,21 @@ describe('gateway process API', () => {
     );
   });
 
-  it('names the same process when a key is resent after its record was released (publish confirm lost)', async () => {
+  it('names the same process when a key is resent after a publish whose confirm was lost', async () => {
     const key = randomUUID();
-    const payload = { processType: 'order', data: { sku: 'L', quantity: 1 } };
+    const payload = { processType: 'order', clientProcessId: 'L-1', data: { sku: 'L', quantity: 1 } };
     const first = await submit(url, token, payload, { 'idempotency-key': key });
     expect(first.status).toBe(202);
     const { processId } = (await first.json()) as { processId: string };
-    // What a 503 after an ambiguous publish leaves behind: no idempotency record, the message maybe queued.
-    const { redis, keys } = bed.gw.gateway.context;
-    await redis.del(keys.idempotency('alpha', key));
+    expect(processId).toMatch(/^PROC-\d{8}-\d{5,}$/);
+    // What a 503 after an ambiguous publish leaves behind: the key reopened with its process id,
+    // the message maybe queued.
+    await bed.gw.gateway.context.idempotency.reopen(
+      'alpha',
+      key,
+      payloadHash({ processType: 'order', clientProcessId: 'L-1', data: payload.data }),
+      processId,
+    );
     const resent = await submit(url, token, payload, { 'idempotency-key': key });
     expect(resent.status).toBe(202);
     expect(((await resent.json()) as { processId: string }).processId).toBe(processId);
@@ -189,7 +195,9 @@ describe('gateway process API', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { items: { status: string; statusUrl: string }[] };
     expect(body.items.length).toBeGreaterThan(0);
-    expect(body.items.every((p) => p.status === 'failed' && p.statusUrl.startsWith(url))).toBe(true);
+    expect(
+      body.items.every((p) => p.status === 'failed' && p.statusUrl.startsWith('/api/stargate/processes/')),
+    ).toBe(true);
     expect(bed.server.rpcCalls).toContainEqual({
       kind: 'list-processes',
       tenantId: 'alpha',

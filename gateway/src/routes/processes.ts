@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   AMQP_HEADERS,
+  CommandAcceptedSchema,
   cancelRoutingKey,
   cloudEvent,
   EXCHANGES,
@@ -12,9 +13,16 @@ import {
   type ProcessRequestedData,
   type ProcessStateData,
   type ProcessStatus,
+  ProcessListSchema,
+  ProcessStatusSchema,
   parsePreferWait,
+  presentAccepted,
   retryRoutingKey,
-  type SubmitAccepted,
+  statusPath,
+  SubmitAcceptedSchema,
+  SubmitRequestSchema,
+  type SubmitRequest,
+  WIRE_SCHEMAS,
 } from '@stargate/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EVENT_SOURCE } from '../audit/audit.js';
@@ -29,46 +37,35 @@ import {
 } from '../http/body-limit.js';
 import { GatewayError } from '../http/errors.js';
 import { payloadHash } from '../idempotency/idempotency-store.js';
-import { processIdFor } from '../idempotency/process-id.js';
+import { ProcessIdsUnavailableError } from '../idempotency/process-id-allocator.js';
 import { redactSensitive } from '../observability/logger.js';
 import { takePrefetchedState } from '../state/prefetched-state.js';
-import { etagMatches, etagOf, statusUrl, toView } from './process-view.js';
+import { etagMatches, etagOf, present, statusUrl } from './process-view.js';
 
 const MAX_WAIT_SECONDS = 60;
 
 const problemRef = { $ref: 'Problem#' };
 
-const submitBody = {
-  type: 'object',
-  required: ['processType', 'data'],
-  properties: {
-    processType: { type: 'string', minLength: 1, maxLength: 63 },
-    clientProcessId: { type: 'string', minLength: 1, maxLength: 200 },
-    idempotencyKey: { type: 'string', minLength: 1, maxLength: 255 },
-    data: { description: "Validated against the process type's requestSchema (see components)" },
-  },
-} as const;
+/**
+ * The contract's schemas (contracts/src/api/wire-schemas.ts) as route schemas, so the
+ * OpenAPI document is generated from them. `$id`s are dropped (fastify registers route
+ * schemas per route) and the list's item reference is inlined.
+ */
+function routeSchema<T extends object>(schema: T): Omit<T, '$id'> {
+  const { $id: _id, ...rest } = schema as T & { $id?: string };
+  return rest;
+}
+const { $id: _statusId, ...statusSchema } = ProcessStatusSchema;
+const listSchema = {
+  ...routeSchema(ProcessListSchema),
+  properties: { ...ProcessListSchema.properties, items: { type: 'array', items: statusSchema } },
+};
 
-const processViewSchema = {
-  type: 'object',
-  additionalProperties: true,
-  properties: {
-    processId: { type: 'string' },
-    clientProcessId: { type: 'string' },
-    processType: { type: 'string' },
-    status: { type: 'string', enum: [...PROCESS_STATUSES] },
-    version: { type: 'integer' },
-    createdAt: { type: 'string' },
-    updatedAt: { type: 'string' },
-    statusUrl: { type: 'string' },
-    estimatedCompletionTime: { type: 'string' },
-    progress: { type: 'object', additionalProperties: true },
-    result: {},
-    error: { type: 'object', additionalProperties: true },
-    attempts: { type: 'integer' },
-    completedAt: { type: 'string' },
-  },
-} as const;
+/**
+ * Answers are built by the contract's presentation functions and written with JSON.stringify:
+ * the response schemas document them (OpenAPI) but do not filter them.
+ */
+const plainJson = () => (data: unknown) => JSON.stringify(data);
 
 const idParams = {
   type: 'object',
@@ -92,26 +89,7 @@ function isJson(request: FastifyRequest): boolean {
 }
 
 export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
-  app.addSchema({
-    $id: 'Problem',
-    type: 'object',
-    properties: {
-      type: { type: 'string' },
-      title: { type: 'string' },
-      status: { type: 'integer' },
-      detail: { type: 'string' },
-      error: { type: 'string' },
-      message: { type: 'string' },
-      timestamp: { type: 'string' },
-      correlationId: { type: 'string' },
-      retryAfter: { type: 'number' },
-      errors: {
-        type: 'array',
-        items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
-      },
-      errorCount: { type: 'integer' },
-    },
-  });
+  app.addSchema({ ...routeSchema(WIRE_SCHEMAS.Error), $id: 'Problem' });
 
   async function readOwn(
     request: FastifyRequest,
@@ -131,6 +109,27 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
     return state;
   }
 
+  /** Without Redis: the id the server has bound this key to (a resend's first attempt), or ours. */
+  async function boundId(
+    request: FastifyRequest,
+    principal: Principal,
+    idempotencyKey: string,
+    processId: string,
+  ): Promise<string> {
+    try {
+      const reply = await ctx.rpc.call(
+        { kind: 'bind-idempotency-key', tenantId: principal.tenant.id, idempotencyKey, processId },
+        amqpHeaders(request, principal),
+        request.otelContext,
+      );
+      if (reply.ok && reply.kind === 'bind-idempotency-key') return reply.processId;
+      request.log.warn({ reply }, 'idempotency key not bound by the server');
+    } catch (err) {
+      request.log.warn({ err: (err as Error).message }, 'idempotency key not bound by the server');
+    }
+    return processId;
+  }
+
   app.post(
     '/processes',
     {
@@ -142,24 +141,14 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           type: 'object',
           properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 255 } },
         },
-        body: submitBody,
+        body: routeSchema(SubmitRequestSchema),
         response: {
-          202: {
-            type: 'object',
-            properties: {
-              processId: { type: 'string' },
-              clientProcessId: { type: 'string' },
-              processType: { type: 'string' },
-              status: { type: 'string' },
-              statusUrl: { type: 'string' },
-              createdAt: { type: 'string' },
-              estimatedCompletionTime: { type: 'string' },
-            },
-          },
+          202: routeSchema(SubmitAcceptedSchema),
           '4xx': problemRef,
           '5xx': problemRef,
         },
       },
+      serializerCompiler: plainJson,
       bodyLimit: SUBMIT_BODY_CEILING,
       // Auth and the JSON check come before the body is read: an anonymous caller costs no
       // parsing, and a tenant may send no more than its largest process type allows.
@@ -184,12 +173,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
     },
     async (request, reply) => {
       const principal = request.principal!;
-      const body = request.body as {
-        processType: string;
-        clientProcessId?: string;
-        idempotencyKey?: string;
-        data: unknown;
-      };
+      const body = request.body as SubmitRequest;
       const config = ctx.config.current()!;
       request.auditInfo = { action: 'submit', processType: body.processType };
       const type = config.processType.get(body.processType);
@@ -228,6 +212,8 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
       });
 
       let claimed = false;
+      let reusedId: string | undefined;
+      let bindOnServer = false;
       if (idemKey !== undefined) {
         try {
           const begin = await ctx.idempotency.begin(principal.tenant.id, idemKey, hash);
@@ -255,9 +241,12 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
               .send(begin.response.body);
           }
           claimed = true;
+          reusedId = begin.processId;
         } catch (err) {
           if (err instanceof GatewayError) throw err;
-          // Redis is down: the server's unique (tenant, idempotencyKey) index still deduplicates.
+          // Redis is down: the server binds the key to the first attempt's id (below), and its
+          // unique (tenant, idempotencyKey) index still deduplicates.
+          bindOnServer = true;
           ctx.metrics.redisErrors.inc({ operation: 'idempotency' });
           request.log.warn(
             { err: (err as Error).message },
@@ -267,14 +256,25 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
       }
 
       const now = new Date(ctx.now());
-      const processId = processIdFor(principal.tenant.id, idemKey);
+      let processId: string;
+      try {
+        processId = reusedId ?? (await ctx.processIds.next());
+      } catch (err) {
+        if (claimed) await ctx.idempotency.release(principal.tenant.id, idemKey!).catch(() => undefined);
+        if (!(err instanceof ProcessIdsUnavailableError)) throw err;
+        request.log.warn({ err: String(err.cause) }, 'no process id block; refusing the submit');
+        throw new GatewayError('SERVICE_UNAVAILABLE', 'No process id could be reserved; retry later', {
+          retryAfter: 5,
+        });
+      }
+      if (bindOnServer) processId = await boundId(request, principal, idemKey!, processId);
       request.auditInfo.processId = processId;
       const message: ProcessRequestedData = {
         processId,
         tenantId: principal.tenant.id,
         clientId: principal.clientId,
         processType: type.name,
-        ...(body.clientProcessId !== undefined ? { clientProcessId: body.clientProcessId } : {}),
+        clientProcessId: body.clientProcessId,
         ...(idemKey !== undefined ? { idempotencyKey: idemKey } : {}),
         payloadHash: hash,
         data: body.data,
@@ -305,25 +305,23 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           }),
         });
       } catch (err) {
-        if (claimed) await ctx.idempotency.release(principal.tenant.id, idemKey!).catch(() => undefined);
+        // The broker may hold the message although its confirm was lost: the resend keeps the id.
+        if (claimed)
+          await ctx.idempotency.reopen(principal.tenant.id, idemKey!, hash, processId).catch(() => undefined);
         throw err;
       }
 
-      const estimated =
-        type.estimatedDurationSeconds !== undefined
-          ? new Date(now.getTime() + type.estimatedDurationSeconds * 1000).toISOString()
-          : undefined;
-      const accepted: SubmitAccepted = {
-        processId,
-        ...(body.clientProcessId !== undefined ? { clientProcessId: body.clientProcessId } : {}),
-        processType: type.name,
-        status: 'accepted',
-        statusUrl: statusUrl(ctx.publicUrl, processId),
-        createdAt: now.toISOString(),
-        ...(estimated ? { estimatedCompletionTime: estimated } : {}),
-      };
+      const accepted = presentAccepted(
+        {
+          processId,
+          clientProcessId: body.clientProcessId,
+          processType: type.name,
+          createdAt: now.toISOString(),
+        },
+        { estimatedDurationSeconds: type.estimatedDurationSeconds },
+      );
       const headers = {
-        location: accepted.statusUrl,
+        location: statusUrl(ctx.publicUrl, processId),
         'retry-after': String(Math.max(1, Math.ceil(type.polling.firstPollSeconds))),
       };
       // Version 0: any event from the server supersedes this optimistic record. Awaited, so a
@@ -331,7 +329,16 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
       // The idempotency record is completed in the same Redis round trip.
       await ctx.stateStore
         .writeIfNewer(
-          { ...accepted, tenantId: principal.tenant.id, version: 0, updatedAt: accepted.createdAt },
+          {
+            processId,
+            clientProcessId: body.clientProcessId,
+            processType: type.name,
+            status: 'accepted',
+            tenantId: principal.tenant.id,
+            version: 0,
+            createdAt: accepted.createdAt,
+            updatedAt: accepted.createdAt,
+          },
           claimed
             ? ctx.idempotency.completion(principal.tenant.id, idemKey!, hash, {
                 status: 202,
@@ -368,8 +375,9 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
         tags: ['processes'],
         security: [{ bearer: [] }],
         params: idParams,
-        response: { 200: processViewSchema, '4xx': problemRef, '5xx': problemRef },
+        response: { 200: statusSchema, '4xx': problemRef, '5xx': problemRef },
       },
+      serializerCompiler: plainJson,
       preValidation: async (request, reply) => {
         request.auditInfo = { action: 'status' };
         // The state is read in the rate limit's Redis round trip.
@@ -436,7 +444,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
         }
       }
       if (etagMatches(ifNoneMatch, etag)) return reply.code(304).send();
-      return reply.send(toView(state, ctx.publicUrl));
+      return reply.send(present(ctx, state));
     },
   );
 
@@ -458,17 +466,12 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           },
         },
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              items: { type: 'array', items: processViewSchema },
-              nextCursor: { type: 'string' },
-            },
-          },
+          200: listSchema,
           '4xx': problemRef,
           '5xx': problemRef,
         },
       },
+      serializerCompiler: plainJson,
       preValidation: async (request, reply) => {
         request.auditInfo = { action: 'list' };
         await enforceRateLimit(ctx, await authenticate(ctx, request), reply);
@@ -506,7 +509,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
       // Only types the token may read; the server pages by tenant.
       const items = reply.page.items
         .filter((p) => principal.scopes.has(`process:${p.processType}:read`))
-        .map((p) => toView(p, ctx.publicUrl));
+        .map((p) => present(ctx, p));
       return { items, ...(reply.page.nextCursor ? { nextCursor: reply.page.nextCursor } : {}) };
     },
   );
@@ -563,7 +566,7 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
     return reply
       .code(202)
       .header('location', statusUrl(ctx.publicUrl, id))
-      .send({ processId: id, command: name, status: state.status, statusUrl: statusUrl(ctx.publicUrl, id) });
+      .send({ processId: id, command: name, status: state.status, statusUrl: statusPath(id) });
   }
 
   for (const name of ['cancel', 'retry'] as const) {
@@ -575,8 +578,9 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           tags: ['processes'],
           security: [{ bearer: [] }],
           params: idParams,
-          response: { '4xx': problemRef, '5xx': problemRef },
+          response: { 202: routeSchema(CommandAcceptedSchema), '4xx': problemRef, '5xx': problemRef },
         },
+        serializerCompiler: plainJson,
         bodyLimit: COMMAND_BODY_LIMIT,
         // Before the body is read: an anonymous caller costs no parsing.
         onRequest: async (request, reply) => {

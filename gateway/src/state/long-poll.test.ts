@@ -20,7 +20,7 @@ describe('long-poll (Prefer: wait=N)', () => {
       createdAt: string;
     };
     const started = performance.now();
-    const pending = fetch(accepted.statusUrl, {
+    const pending = fetch(`${bed.gw.url}${accepted.statusUrl}`, {
       headers: { authorization: `Bearer ${token}`, prefer: 'wait=30', 'if-none-match': '"v0"' },
     });
     // Publish only once the request is parked on its wake-up channel.
@@ -47,7 +47,7 @@ describe('long-poll (Prefer: wait=N)', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('preference-applied')).toBe('wait=30');
     expect(res.headers.get('etag')).toBe('"v1"');
-    expect(await res.json()).toMatchObject({ status: 'processing', progress: { percent: 40 } });
+    expect(await res.json()).toMatchObject({ status: 'processing', progress: 40, currentStep: 'picking' });
     // Measured, not asserted: the wake-up latency a user would see.
     console.info(
       `long-poll: answered ${(answered - published).toFixed(1)} ms after the event was published (held ${(published - started).toFixed(0)} ms)`,
@@ -58,7 +58,7 @@ describe('long-poll (Prefer: wait=N)', () => {
     const { processId, statusUrl, createdAt } = (await (
       await submit(bed.gw.url, token, { processType: 'order', data: { sku: 'T', quantity: 1 } })
     ).json()) as { processId: string; statusUrl: string; createdAt: string };
-    const unchanged = await fetch(statusUrl, {
+    const unchanged = await fetch(`${bed.gw.url}${statusUrl}`, {
       headers: { authorization: `Bearer ${token}`, prefer: 'wait=1' },
     });
     expect(unchanged.status).toBe(200);
@@ -74,7 +74,9 @@ describe('long-poll (Prefer: wait=N)', () => {
     });
     const { eventually } = await import('@stargate/testkit');
     const done = await eventually(async () => {
-      const r = await fetch(statusUrl, { headers: { authorization: `Bearer ${token}`, prefer: 'wait=30' } });
+      const r = await fetch(`${bed.gw.url}${statusUrl}`, {
+        headers: { authorization: `Bearer ${token}`, prefer: 'wait=30' },
+      });
       return r.status === 200 && ((await r.json()) as { status: string }).status === 'completed';
     });
     expect(done).toBe(true);

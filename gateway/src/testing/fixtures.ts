@@ -97,13 +97,17 @@ export interface FakeServer {
   rpcCalls: RpcRequest[];
   /** Known processes, as the server's MongoDB would hold them. */
   processes: Map<string, ProcessStateData>;
+  /** The last process-id sequence number reserved, per day. */
+  sequences: Map<string, number>;
+  /** tenant:idempotencyKey → process id, as bound while Redis was unavailable. */
+  keyBindings: Map<string, string>;
   publishState(state: ProcessStateData): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startFakeServer(
   amqpUrl: string,
-  options: { answerRpc?: boolean } = {},
+  options: { answerRpc?: boolean; consumeRequests?: boolean } = {},
 ): Promise<FakeServer> {
   const conn: ChannelModel = await connect(amqpUrl);
   const ch: ConfirmChannel = await conn.createConfirmChannel();
@@ -127,6 +131,8 @@ export async function startFakeServer(
     commands: [],
     rpcCalls: [],
     processes: new Map(),
+    sequences: new Map(),
+    keyBindings: new Map(),
     async publishState(state) {
       server.processes.set(state.processId, state);
       const event = cloudEvent(
@@ -153,7 +159,7 @@ export async function startFakeServer(
     },
   };
 
-  for (const type of ['order', 'shipment']) {
+  for (const type of options.consumeRequests === false ? [] : ['order', 'shipment']) {
     await ch.consume(processQueue(type), (msg) => {
       if (!msg) return;
       const event = JSON.parse(msg.content.toString()) as Received['event'];
@@ -182,9 +188,25 @@ export async function startFakeServer(
     await ch.consume(QUEUES.rpc, (msg) => {
       if (!msg) return;
       const req = JSON.parse(msg.content.toString()) as RpcRequest;
-      server.rpcCalls.push(req);
+      // Status and list queries; block reservations are counted in `sequences`.
+      if (req.kind !== 'reserve-process-ids' && req.kind !== 'bind-idempotency-key')
+        server.rpcCalls.push(req);
       let reply: RpcReply;
-      if (req.kind === 'get-process') {
+      if (req.kind === 'reserve-process-ids') {
+        // As the server does (in MongoDB): consecutive, never repeated blocks per day.
+        const first = (server.sequences.get(req.day) ?? 0) + 1;
+        server.sequences.set(req.day, first + req.count - 1);
+        reply = {
+          ok: true,
+          kind: 'reserve-process-ids',
+          day: req.day,
+          ranges: [{ first, count: req.count }],
+        };
+      } else if (req.kind === 'bind-idempotency-key') {
+        const k = `${req.tenantId}:${req.idempotencyKey}`;
+        if (!server.keyBindings.has(k)) server.keyBindings.set(k, req.processId);
+        reply = { ok: true, kind: 'bind-idempotency-key', processId: server.keyBindings.get(k)! };
+      } else if (req.kind === 'get-process') {
         const p = server.processes.get(req.processId);
         const { tenantId: _t, ...view } = p ?? ({} as ProcessStateData);
         reply = { ok: true, kind: 'get-process', process: p && p.tenantId === req.tenantId ? view : null };
@@ -231,11 +253,20 @@ export async function accessToken(url: string, tenant: 'alpha' | 'beta', scope?:
   return body.access_token as string;
 }
 
+/**
+ * POST /processes. Like the SDK, it sends a clientProcessId (required) when the body is an
+ * object without one — always the same, so a resent body stays the same payload; pass
+ * `clientProcessId: undefined` explicitly to leave it out.
+ */
 export function submit(url: string, token: string, body: unknown, headers: Record<string, string> = {}) {
+  const sent =
+    body !== null && typeof body === 'object' && !Array.isArray(body) && !('clientProcessId' in body)
+      ? { clientProcessId: 'test-item', ...body }
+      : body;
   return fetch(`${url}/api/stargate/processes`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
+    body: JSON.stringify(sent),
   });
 }
 

@@ -118,6 +118,7 @@ describe('one trace from the HTTP request to MongoDB (real gateway, RabbitMQ, se
       },
       body: JSON.stringify({
         processType: 'order',
+        clientProcessId: 'PO-7',
         data: { orderId: 'PO-7', customerId: 'C-1', items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 3 }] },
       }),
     });

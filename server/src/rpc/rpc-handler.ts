@@ -1,5 +1,7 @@
 import { isProcessStatus, type RpcReply, type RpcRequest } from '@stargate/contracts';
 import { InvalidCursorError, type ProcessStore } from '../store/process-store.js';
+import { answerBind, type IdempotencyKeyBindings, isBindQuery } from './idempotency-key-bindings.js';
+import { answerReserve, isReserveQuery, type ProcessIdBlocks } from './process-id-blocks.js';
 
 const MAX_PAGE = 100;
 
@@ -8,8 +10,17 @@ function invalid(message: string): RpcReply {
 }
 
 /** Answers a gateway query; the tenant is part of every MongoDB filter, never checked afterwards. */
-export async function answerRpc(store: ProcessStore, body: unknown): Promise<RpcReply> {
-  const req = body as Partial<RpcRequest> | null;
+export async function answerRpc(
+  store: ProcessStore,
+  body: unknown,
+  processIds?: ProcessIdBlocks,
+  keyBindings?: IdempotencyKeyBindings,
+): Promise<RpcReply> {
+  if (processIds && isReserveQuery(body)) return answerReserve(processIds, body);
+  if (keyBindings && isBindQuery(body)) return answerBind(keyBindings, body);
+  const req = body as Partial<
+    Exclude<RpcRequest, { kind: 'reserve-process-ids' } | { kind: 'bind-idempotency-key' }>
+  > | null;
   if (!req || typeof req !== 'object' || typeof req.tenantId !== 'string' || req.tenantId === '')
     return invalid('tenantId is required');
   if (req.kind === 'get-process') {

@@ -1,0 +1,224 @@
+/**
+ * The published contract (contracts/schemas, API version in /openapi.json) against real answers
+ * of a running gateway backed by a real server worker: every status a process can have, and
+ * every error path, validated with the same JSON Schemas the SDK's types come from.
+ */
+import { createContractValidator, PUBLIC_API_VERSION, type WireBody } from '@stargate/contracts';
+import { eventually } from '@stargate/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Stack, startStack } from '../support/stack.js';
+import { exampleConfig, type HttpAnswer, http, orderData, submit, waitTerminal } from '../support/system.js';
+
+const contract = createContractValidator();
+let stack: Stack;
+let url: string;
+let acme: string;
+
+/** The answer is a valid `body` of the contract (the message lists every violation). */
+function expectBody(res: HttpAnswer, body: WireBody): void {
+  expect(contract.check(body, res.body), `${res.status} ${res.text.slice(0, 400)}`).toBeUndefined();
+}
+
+function expectError(res: HttpAnswer, status: number, error: string): void {
+  expect(res.status, res.text).toBe(status);
+  expect(res.headers.get('content-type')).toContain('application/problem+json');
+  expectBody(res, 'Error');
+  expect(res.body).toMatchObject({ error });
+}
+
+beforeAll(async () => {
+  stack = await startStack({ ...(await exampleConfig()), gateways: 1, workers: 1 });
+  url = stack.gatewayUrls[0]!;
+  acme = await stack.token('acme');
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('process bodies', () => {
+  it('answers submit → processing → completed with the specified bodies', async () => {
+    const res = await submit(url, acme, 'order', orderData('CT-1', 2, { delayMs: 1500 }), {
+      clientProcessId: 'CT-1',
+    });
+    expect(res.status).toBe(202);
+    expectBody(res, 'SubmitAccepted');
+    const accepted = res.body as unknown as {
+      processId: string;
+      statusUrl: string;
+      estimatedCompletionTime: string;
+    };
+    expect(accepted.processId).toMatch(/^PROC-\d{8}-\d{5,}$/);
+    expect(accepted.statusUrl).toBe(`/api/stargate/processes/${accepted.processId}`);
+    expect(res.headers.get('location')).toBe(`${url}${accepted.statusUrl}`);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+
+    const processing = await eventually(
+      async () => {
+        const r = await http<{ status: string }>(`${url}${accepted.statusUrl}`, { token: acme });
+        return r.body.status === 'processing' ? r : undefined;
+      },
+      30_000,
+      50,
+    );
+    expectBody(processing, 'ProcessStatus');
+    expect(processing.body).toMatchObject({
+      clientProcessId: 'CT-1',
+      progress: expect.any(Number),
+      currentStep: expect.any(String),
+      result: null,
+      estimatedCompletionTime: accepted.estimatedCompletionTime,
+    });
+
+    const done = await waitTerminal(url, acme, accepted.processId);
+    const completed = await http(`${url}${accepted.statusUrl}`, { token: acme });
+    expectBody(completed, 'ProcessStatus');
+    expect(done.status).toBe('completed');
+    expect(completed.body).toMatchObject({
+      progress: 100,
+      result: { orderId: 'CT-1' },
+      completedAt: expect.any(String),
+      estimatedCompletionTime: accepted.estimatedCompletionTime,
+    });
+  });
+
+  it('answers a failing order with failedAt and a top-level retryable', async () => {
+    const res = await submit(url, acme, 'order', orderData('CT-F', 500), { clientProcessId: 'CT-F' });
+    expect(res.status).toBe(202);
+    const { processId } = res.body as unknown as { processId: string };
+    await waitTerminal(url, acme, processId);
+    const failed = await http(`${url}/api/stargate/processes/${processId}`, { token: acme });
+    expectBody(failed, 'ProcessStatus');
+    expect(failed.body).toMatchObject({
+      status: 'failed',
+      error: { code: 'INVENTORY_INSUFFICIENT', details: { sku: 'W-1', requested: 500 } },
+      failedAt: expect.any(String),
+      retryable: expect.any(Boolean),
+    });
+    expect(failed.body).not.toHaveProperty('completedAt');
+  });
+
+  it('answers a cancelled process, the cancel command and the list with the contract bodies', async () => {
+    const res = await submit(url, acme, 'order', orderData('CT-C', 1, { delayMs: 20_000 }), {
+      clientProcessId: 'CT-C',
+    });
+    const { processId } = res.body as unknown as { processId: string };
+    const cancel = await http(`${url}/api/stargate/processes/${processId}/cancel`, {
+      method: 'POST',
+      token: acme,
+    });
+    expect(cancel.status).toBe(202);
+    expectBody(cancel, 'CommandAccepted');
+    const cancelled = await waitTerminal(url, acme, processId);
+    expect(cancelled.status).toBe('cancelled');
+    expect(contract.check('ProcessStatus', cancelled)).toBeUndefined();
+
+    const list = await http<{ items: unknown[] }>(`${url}/api/stargate/processes?limit=10`, { token: acme });
+    expect(list.status).toBe(200);
+    expectBody(list, 'ProcessList');
+    expect(list.body.items.length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('error bodies', () => {
+  it('answers a submit without clientProcessId with the specified 400', async () => {
+    const res = await http(`${url}/api/stargate/processes`, {
+      token: acme,
+      body: { processType: 'order', data: orderData('CT-400') },
+    });
+    expectError(res, 400, 'INVALID_REQUEST');
+    expect(res.body).toMatchObject({ message: 'Missing required field: clientProcessId' });
+  });
+
+  it('answers every other refusal with {error, message, timestamp}', async () => {
+    const order = { processType: 'order', clientProcessId: 'CT-E', data: orderData('CT-E') };
+    expectError(await http(`${url}/api/stargate/processes`, { body: order }), 401, 'INVALID_TOKEN');
+    expectError(
+      await http(`${url}/api/stargate/processes`, { token: 'not-a-token', body: order }),
+      401,
+      'INVALID_TOKEN',
+    );
+    const globex = await stack.token('globex');
+    expectError(
+      await http(`${url}/api/stargate/processes`, {
+        token: globex,
+        body: { processType: 'shipping', clientProcessId: 'CT-S', data: {} },
+      }),
+      403,
+      'INSUFFICIENT_PERMISSIONS',
+    );
+    expectError(
+      await http(`${url}/api/stargate/processes/PROC-20200101-00001`, { token: acme }),
+      404,
+      'NOT_FOUND',
+    );
+    expectError(
+      await http(`${url}/api/stargate/processes`, {
+        token: acme,
+        body: 'x',
+        headers: { 'content-type': 'text/plain' },
+      }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
+    expectError(
+      await http(`${url}/api/stargate/processes`, { token: acme, body: { ...order, data: { orderId: 1 } } }),
+      400,
+      'INVALID_REQUEST',
+    );
+    const key = `ct-key-${Date.now()}`;
+    expect(
+      (await http(`${url}/api/stargate/processes`, { token: acme, body: { ...order, idempotencyKey: key } }))
+        .status,
+    ).toBe(202);
+    expectError(
+      await http(`${url}/api/stargate/processes`, {
+        token: acme,
+        body: { ...order, clientProcessId: 'other', idempotencyKey: key },
+      }),
+      422,
+      'IDEMPOTENCY_KEY_REUSED',
+    );
+    const done = await http<{ processId: string }>(`${url}/api/stargate/processes`, {
+      token: acme,
+      body: { ...order, idempotencyKey: key },
+    });
+    await waitTerminal(url, acme, done.body.processId);
+    expectError(
+      await http(`${url}/api/stargate/processes/${done.body.processId}/cancel`, {
+        method: 'POST',
+        token: acme,
+      }),
+      409,
+      'INVALID_STATE',
+    );
+  });
+
+  it('answers 429 with retryAfter and a Retry-After header', async () => {
+    // Globex: burst 20 (examples/tenant-globex.yaml).
+    const globex = await stack.token('globex');
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        http(`${url}/api/stargate/processes/PROC-20200101-00002`, { token: globex }),
+      ),
+    );
+    const limited = answers.find((a) => a.status === 429);
+    expect(limited, answers.map((a) => a.status).join(',')).toBeDefined();
+    expectError(limited!, 429, 'RATE_LIMIT_EXCEEDED');
+    expect(limited!.body).toMatchObject({ retryAfter: expect.any(Number) });
+    expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
+describe('the served OpenAPI document', () => {
+  it('states the API version and uses the contract schemas', async () => {
+    const doc = await http<{ info: { version: string }; paths: Record<string, Record<string, unknown>> }>(
+      `${url}/openapi.json`,
+    );
+    expect(doc.body.info.version).toBe(PUBLIC_API_VERSION);
+    const post = doc.body.paths['/api/stargate/processes']?.post as {
+      requestBody: { content: Record<string, { schema: { required: string[] } }> };
+    };
+    expect(post.requestBody.content['application/json']?.schema.required).toContain('clientProcessId');
+  });
+});
