@@ -37,7 +37,11 @@ it('every request answered before a SIGTERM has its audit record stored', async 
   const accepted = await call('submit', '/api/stargate/processes', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ processType: 'order', data: orderData('audit-drain', 1) }),
+    body: JSON.stringify({
+      processType: 'order',
+      clientProcessId: 'audit-drain',
+      data: orderData('audit-drain', 1),
+    }),
   });
   expect(accepted.status).toBe(202);
   const id = new URL(accepted.headers.get('location') ?? '').pathname.split('/').pop();
