@@ -80,6 +80,14 @@ export interface Tenant {
   status?: TenantStatus;
 }
 
+export interface HandlerAutoscaling {
+  /** Default 1; 0 lets KEDA scale the handler away while the queue is empty. */
+  minReplicas?: number;
+  maxReplicas: number;
+  /** Target waiting messages per replica (default 20). */
+  queueLength?: number;
+}
+
 export interface HandlerSpec {
   /** `builtin` module name (order, shipping), `forward` to a private-zone HTTP service, or a custom `image`. */
   builtin?: string;
@@ -92,6 +100,8 @@ export interface HandlerSpec {
   };
   image?: string;
   replicas?: number;
+  /** Scale on the work queue's depth with KEDA; while set, `replicas` is left to KEDA. */
+  autoscaling?: HandlerAutoscaling;
   concurrency?: number;
   resources?: {
     requests?: Record<string, string>;

@@ -277,6 +277,8 @@ describe('RBAC', () => {
       'deployments',
       'configmaps',
       'poddisruptionbudgets',
+      'scaledobjects',
+      'triggerauthentications',
       'secrets',
     ]);
     const lease = find<V1Role>(docsOf('values.yaml'), 'Role', 'sg-stargate-operator-resources');

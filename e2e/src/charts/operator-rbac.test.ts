@@ -100,6 +100,7 @@ describe("the operator's ServiceAccount", () => {
       ['create', 'deployments.apps', ns.private],
       ['delete', 'poddisruptionbudgets.policy', ns.private],
       ['patch', 'configmaps', ns.private],
+      ['patch', 'scaledobjects.keda.sh', ns.private],
     ];
     for (const [verb, resource, namespace] of allowed) {
       expect(await canI(operatorUser, verb, resource, namespace), `${verb} ${resource} in ${namespace}`).toBe(

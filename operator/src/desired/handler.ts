@@ -30,6 +30,11 @@ export interface HandlerOptions {
   namespace: string;
   /** STARGATE_HANDLER_IMAGE, used unless spec.handler.image is set. */
   defaultImage: string;
+  /**
+   * KEDA scales the Deployment (a ScaledObject exists): `spec.replicas` is left out of what the
+   * operator applies, so the two never fight over it.
+   */
+  kedaScales?: boolean;
 }
 
 export function handlerName(pt: ProcessType): string {
@@ -57,6 +62,11 @@ function owners(pt: ProcessType, opts: HandlerOptions): { ownerReferences?: Owne
   return pt.metadata.namespace === opts.namespace ? { ownerReferences: [ownerReference(pt)] } : {};
 }
 
+/** Name, namespace, labels and (same namespace only) owner of every per-ProcessType handler object. */
+export function handlerObjectMeta(pt: ProcessType, opts: HandlerOptions) {
+  return { name: handlerName(pt), namespace: opts.namespace, labels: labels(pt), ...owners(pt, opts) };
+}
+
 export function serverConfigJson(config: ServerConfig): string {
   return `${JSON.stringify(config, null, 2)}\n`;
 }
@@ -69,7 +79,7 @@ export function desiredConfigMap(
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name: handlerName(pt), namespace: opts.namespace, labels: labels(pt), ...owners(pt, opts) },
+    metadata: handlerObjectMeta(pt, opts),
     data: { 'server-config.json': serverConfigJson(config) },
   };
 }
@@ -106,9 +116,9 @@ export function desiredDeployment(
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: handlerName(pt), namespace: opts.namespace, labels: labels(pt), ...owners(pt, opts) },
+    metadata: handlerObjectMeta(pt, opts),
     spec: {
-      replicas: h.replicas ?? 1,
+      ...(opts.kedaScales ? {} : { replicas: h.replicas ?? 1 }),
       selector: { matchLabels: handlerSelector(pt) },
       template: {
         metadata: { labels: labels(pt), annotations: { [CONFIG_HASH_ANNOTATION]: configHash } },
@@ -158,7 +168,7 @@ export function desiredPodDisruptionBudget(pt: ProcessType, opts: HandlerOptions
   return {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',
-    metadata: { name: handlerName(pt), namespace: opts.namespace, labels: labels(pt), ...owners(pt, opts) },
+    metadata: handlerObjectMeta(pt, opts),
     // maxUnavailable rather than minAvailable: with one replica, minAvailable 1 would block node drains forever.
     spec: { maxUnavailable: 1, selector: { matchLabels: handlerSelector(pt) } },
   };

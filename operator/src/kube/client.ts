@@ -37,6 +37,8 @@ const RESOURCES: Record<string, ResourceInfo> = {
   'rbac.authorization.k8s.io/v1/RoleBinding': { plural: 'rolebindings', namespaced: true },
   'apps/v1/Deployment': { plural: 'deployments', namespaced: true },
   'policy/v1/PodDisruptionBudget': { plural: 'poddisruptionbudgets', namespaced: true },
+  'keda.sh/v1alpha1/ScaledObject': { plural: 'scaledobjects', namespaced: true },
+  'keda.sh/v1alpha1/TriggerAuthentication': { plural: 'triggerauthentications', namespaced: true },
   'coordination.k8s.io/v1/Lease': { plural: 'leases', namespaced: true },
   'stargate.io/v1alpha1/Tenant': { plural: 'tenants', namespaced: true },
   'stargate.io/v1alpha1/ProcessType': { plural: 'processtypes', namespaced: true },

@@ -13,6 +13,15 @@ import { FIELD_MANAGER } from '../desired/labels.js';
 import type { DeploymentObject, KubeObject } from '../desired/objects.js';
 import { desiredServerConfig, handlerSummary } from '../desired/server-config.js';
 import { resourcePath } from '../kube/client.js';
+import {
+  AUTOSCALING_CONDITION,
+  type AutoscalingPlan,
+  applyAutoscaling,
+  kedaPaths,
+  mayHaveKedaObjects,
+  planAutoscaling,
+  withAutoscalingCondition,
+} from './autoscaling.js';
 import { GATEWAY_CONFIG_KEY, type ReconcileContext, type ReconcileResult } from './context.js';
 import { hasFinalizer, patchStatus, setFinalizer } from './finalizers.js';
 
@@ -39,7 +48,9 @@ export async function reconcileProcessType(
   if (isDeleting(pt)) {
     if (!hasFinalizer(pt)) return {};
     // The children live in another namespace, out of reach of owner references: delete them by name.
-    for (const path of childPaths(opts.namespace, handlerName(pt))) await ctx.client.delete(path);
+    const paths = childPaths(opts.namespace, handlerName(pt));
+    if (mayHaveKedaObjects(pt)) paths.unshift(...kedaPaths(opts.namespace, handlerName(pt)));
+    for (const path of paths) await ctx.client.delete(path);
     await setFinalizer(ctx.client, pt, false);
     ctx.enqueue(GATEWAY_CONFIG_KEY);
     ctx.logger.info({ processType: `${ns}/${name}` }, 'process type deleted: handler removed');
@@ -59,10 +70,13 @@ export async function reconcileProcessType(
     reason: string,
     message: string,
     readyReplicas?: number,
+    autoscaling?: AutoscalingPlan,
   ) => {
+    const previous = pt.status?.conditions;
+    const conditions = autoscaling ? withAutoscalingCondition(previous, autoscaling, ctx.now()) : previous;
     const ptStatus: ProcessTypeStatus = {
       conditions: setCondition(
-        pt.status?.conditions,
+        conditions,
         { type: 'Ready', status, reason, message, ...(generation ? { observedGeneration: generation } : {}) },
         ctx.now(),
       ),
@@ -72,6 +86,15 @@ export async function reconcileProcessType(
     const before = pt.status?.conditions?.find((c) => c.type === 'Ready');
     if (before?.reason !== reason)
       ctx.events.record(pt, status === 'False' ? 'Warning' : 'Normal', reason, message);
+    const scaling = autoscaling?.condition;
+    const scalingBefore = previous?.find((c) => c.type === AUTOSCALING_CONDITION);
+    if (scaling && scalingBefore?.reason !== scaling.reason)
+      ctx.events.record(
+        pt,
+        scaling.status === 'False' ? 'Warning' : 'Normal',
+        scaling.reason,
+        scaling.message,
+      );
     await patchStatus(ctx.client, pt as ProcessType & KubeObject, ptStatus);
   };
 
@@ -107,19 +130,30 @@ export async function reconcileProcessType(
 
   const tenants = ctx.tenants.list().filter((t) => t.metadata.namespace === ns && !isDeleting(t));
   const serverConfig = desiredServerConfig([pt], tenants);
-  await ctx.client.apply(desiredConfigMap(pt, serverConfig, opts), FIELD_MANAGER);
+  const autoscaling = await planAutoscaling(ctx.client, pt);
+  const handlerOpts: HandlerOptions = { ...opts, kedaScales: autoscaling.kedaScales };
+  await ctx.client.apply(desiredConfigMap(pt, serverConfig, handlerOpts), FIELD_MANAGER);
+  // The ScaledObject first: from the moment spec.replicas is no longer ours, KEDA owns it.
+  await applyAutoscaling(ctx.client, pt, handlerOpts, autoscaling);
   const deployment = await ctx.client.apply<DeploymentObject>(
-    desiredDeployment(pt, serverConfig, opts),
+    desiredDeployment(pt, serverConfig, handlerOpts),
     FIELD_MANAGER,
   );
-  await ctx.client.apply(desiredPodDisruptionBudget(pt, opts), FIELD_MANAGER);
+  await ctx.client.apply(desiredPodDisruptionBudget(pt, handlerOpts), FIELD_MANAGER);
 
-  const replicas = pt.spec.handler.replicas ?? 1;
+  const replicas = autoscaling.kedaScales ? (deployment.spec.replicas ?? 1) : (pt.spec.handler.replicas ?? 1);
   const readyReplicas = deployment.status?.readyReplicas ?? 0;
-  if (replicas === 0) await setReady('True', 'ScaledToZero', 'handler scaled to zero replicas', 0);
+  if (replicas === 0)
+    await setReady('True', 'ScaledToZero', 'handler scaled to zero replicas', 0, autoscaling);
   else if (readyReplicas > 0)
-    await setReady('True', 'Available', `${readyReplicas}/${replicas} handler replicas ready`, readyReplicas);
-  else await setReady('False', 'HandlerNotReady', `0/${replicas} handler replicas ready`, 0);
+    await setReady(
+      'True',
+      'Available',
+      `${readyReplicas}/${replicas} handler replicas ready`,
+      readyReplicas,
+      autoscaling,
+    );
+  else await setReady('False', 'HandlerNotReady', `0/${replicas} handler replicas ready`, 0, autoscaling);
   ctx.enqueue(GATEWAY_CONFIG_KEY);
-  return {};
+  return autoscaling.recheck ? { requeueAfterMs: ctx.recheckMs } : {};
 }
