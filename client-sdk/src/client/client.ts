@@ -38,6 +38,9 @@ import type {
   ResultHandler,
   SubmitOptions,
 } from './types.js';
+import type { StarGateClient } from './stargate-client.js';
+
+export type { StarGateClient } from './stargate-client.js';
 
 type SendOutcome = 'accepted' | 'queued';
 
@@ -82,7 +85,7 @@ function rejectionOf(entry: OutboxEntry): ProblemError {
  * The StarGate client: submissions go through a durable SQLite outbox, processes are polled
  * until they finish (also across restarts), results are stored and delivered to handlers.
  */
-export function createClient(options: ClientOptions) {
+export function createClient(options: ClientOptions): StarGateClient {
   validate(options);
   const clock: Clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
@@ -548,7 +551,7 @@ export function createClient(options: ClientOptions) {
     void delivery.deliverPending();
   }
 
-  const client = {
+  const client: StarGateClient = {
     /** Writes the submission to the local outbox, then sends it; resolves once accepted or queued. */
     async submit(processType: string, data: unknown, opts: SubmitOptions = {}): Promise<ProcessHandle> {
       ensureOpen();
@@ -685,5 +688,3 @@ export function createClient(options: ClientOptions) {
   if (options.autoStart ?? true) start();
   return client;
 }
-
-export type StarGateClient = ReturnType<typeof createClient>;
