@@ -39,7 +39,6 @@ import type {
   SubmitOptions,
 } from './types.js';
 import type { StarGateClient } from './stargate-client.js';
-
 export type { StarGateClient } from './stargate-client.js';
 
 type SendOutcome = 'accepted' | 'queued';
