@@ -54,7 +54,7 @@ test: deps services ## lint, format check, typecheck and every test, against the
 	npx tsc -b
 	node tools/run-tests.mjs
 
-unit: deps ## every test that needs no service (tools/unit-tests.mjs picks them), in ~20 s
+unit: deps ## every test that needs no service (tools/unit-tests.mjs picks them), ~11 s
 	node tools/unit-tests.mjs
 
 e2e: deps services build ## only the whole-system suite (processes, faults, hostile input)
