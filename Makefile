@@ -54,8 +54,8 @@ test: deps services ## lint, format check, typecheck and every test, against the
 	npx tsc -b
 	node tools/run-tests.mjs
 
-unit: deps ## only the tests that need no services
-	npx vitest run contracts client-sdk/src/polling
+unit: deps ## every test that needs no service (tools/unit-tests.mjs picks them), ~11 s
+	node tools/unit-tests.mjs
 
 e2e: deps services build ## only the whole-system suite (processes, faults, hostile input)
 	STARGATE_E2E_RABBIT_UNDER_LOAD=1 npx vitest run e2e/src/system e2e/src/hostile e2e/src/dev e2e/src/contract

@@ -5,9 +5,8 @@
  *
  * @packageDocumentation
  */
-import type { StarGateClient } from './client/client.js';
-
-export { createClient, type StarGateClient } from './client/client.js';
+export { createClient } from './client/client.js';
+export type { StarGateClient } from './client/stargate-client.js';
 export type {
   AlertEvent,
   ClientEvents,
@@ -39,9 +38,6 @@ export { nextPollDelay, type PollPhase } from './polling/schedule.js';
 // The wire types the API above speaks, so a customer names them from this package alone (the
 // published package carries their declarations, bundled from the workspace's contracts). They
 // are the public contract's types (contracts/src/api), checked against its JSON Schemas.
-
-/** One process type this client may use (`client.processTypes()`). */
-export type ProcessTypeInfo = Awaited<ReturnType<StarGateClient['processTypes']>>[number];
 export type {
   CancelledStatusBody,
   CompletedStatusBody,
@@ -54,4 +50,10 @@ export type {
   RunningStatusBody,
   SubmitAcceptedBody,
 } from '@stargate/contracts';
-export type { ErrorCode, PollingHints, Problem, ProcessStatus } from '@stargate/contracts';
+export type {
+  ErrorCode,
+  PollingHints,
+  Problem,
+  ProcessStatus,
+  ProcessTypeInfo,
+} from '@stargate/contracts';

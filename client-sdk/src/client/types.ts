@@ -3,7 +3,10 @@ import type { ProcessStatus, ProcessStatusBody } from '@stargate/contracts';
 import type { BackoffOptions } from '../backoff/backoff.js';
 import type { Clock } from '../clock.js';
 import type { FetchLike } from '../http/http-client.js';
+import type { AlertEvent, WarningEvent } from '../events.js';
 import type { Logger } from '../logger.js';
+
+export type { AlertEvent, ResultHandler, WarningEvent } from '../events.js';
 
 export interface ClientOptions {
   /** Gateway base URL, e.g. https://stargate.example.com */
@@ -72,22 +75,6 @@ export interface ListFilter {
   cursor?: string;
 }
 
-export interface WarningEvent {
-  processId: string;
-  processType: string;
-  message: string;
-  elapsedMs: number;
-}
-
-export interface AlertEvent {
-  /** What kept failing: sending the queue, polling a process, or delivering a result. */
-  operation: 'send' | 'poll' | 'deliver';
-  processId?: string;
-  idempotencyKey?: string;
-  retries: number;
-  error: string;
-}
-
 export interface ClientEvents {
   accepted: [ProcessStatusBody];
   progress: [ProcessStatusBody];
@@ -98,5 +85,3 @@ export interface ClientEvents {
   offline: [{ error: string }];
   online: [];
 }
-
-export type ResultHandler = (view: ProcessStatusBody) => void | Promise<void>;

@@ -1,6 +1,6 @@
 import { HTTP_HEADERS, isTerminal, type PollingHints, type ProcessStatusBody } from '@stargate/contracts';
 import { type BackoffOptions, createBackoff } from '../backoff/backoff.js';
-import type { AlertEvent, WarningEvent } from '../client/types.js';
+import type { AlertEvent, WarningEvent } from '../events.js';
 import type { Clock } from '../clock.js';
 import { TransientError } from '../errors.js';
 import type { HttpClient } from '../http/http-client.js';

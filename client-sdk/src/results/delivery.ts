@@ -1,5 +1,5 @@
 import type { ProcessStatusBody } from '@stargate/contracts';
-import type { ResultHandler } from '../client/types.js';
+import type { ResultHandler } from '../events.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
