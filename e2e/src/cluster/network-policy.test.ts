@@ -39,7 +39,8 @@ async function fromPod(ns: string, pod: string, host: string, port: number): Pro
 describe.skipIf(!env || !enforced)("the chart's NetworkPolicies, enforced", () => {
   const e = env as NonNullable<typeof env>;
   const outsider = 'netpol-outsider';
-  const mongo = `${e.release}-mongodb-0`;
+  // The body is collected even when skipped: no release then.
+  const mongo = `${env?.release ?? ''}-mongodb-0`;
 
   afterAll(async () => {
     await kubectl(['-n', 'default', 'delete', 'pod', outsider, '--ignore-not-found', '--wait=false']).catch(

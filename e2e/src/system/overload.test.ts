@@ -62,7 +62,10 @@ it('sheds a 2x+ overload with 503 + Retry-After, keeps the queue bounded, and lo
     const refused = await eventually(
       async () => {
         key = `probe-${tries++}`;
-        const res = await submit(url, await token(), 'order', orderData(key, 1), { idempotencyKey: key });
+        const res = await submit(url, await token(), 'order', orderData(key, 1), {
+          idempotencyKey: key,
+          clientProcessId: key,
+        });
         if (res.status === 202) load.accepted.set(res.body.processId, undefined);
         return res.status === 503 ? res : undefined;
       },
@@ -71,10 +74,12 @@ it('sheds a 2x+ overload with 503 + Retry-After, keeps the queue bounded, and lo
     );
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     await load.submitted;
-    // The probe's submission is resent until it is accepted, like the SDK's outbox does.
+    // The probe's submission is resent, the same request with the same key, until it is
+    // accepted, like the SDK's outbox does (another payload under that key would be a 422).
     const probe = await eventually(async () => {
-      const res = await submit(url, await token(), 'order', orderData('OV-probe', 1), {
+      const res = await submit(url, await token(), 'order', orderData(key, 1), {
         idempotencyKey: key,
+        clientProcessId: key,
       });
       return res.status === 202 ? res.body.processId : undefined;
     }, 120_000);

@@ -16,7 +16,7 @@ describe('status read', () => {
       await submit(bed.gw.url, token, { processType: 'order', data: { sku: 'RT', quantity: 1 } })
     ).json()) as { processId: string; statusUrl: string };
     // Warm: the first call of a script may send its source (NOSCRIPT).
-    await fetch(accepted.statusUrl, { headers: { authorization: `Bearer ${token}` } });
+    await fetch(new URL(accepted.statusUrl, bed.gw.url), { headers: { authorization: `Bearer ${token}` } });
 
     const monitor = await new Redis(serviceEnv().redisUrl).monitor();
     const seen: string[][] = [];
@@ -25,7 +25,7 @@ describe('status read', () => {
       if (source !== 'lua' && args.some((a) => a.startsWith(`${bed.prefix}:`))) seen.push(args);
     });
     try {
-      const res = await fetch(accepted.statusUrl, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(new URL(accepted.statusUrl, bed.gw.url), { headers: { authorization: `Bearer ${token}` } });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ processId: accepted.processId, status: 'accepted' });
       expect(res.headers.get('ratelimit-policy')).toMatch(/^"tenant";q=\d+/);
