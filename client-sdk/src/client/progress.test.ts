@@ -26,6 +26,9 @@ describe('many processes followed at once', () => {
         ...(status === 'completed' ? { result: { id } } : { progress: { percent: 50 } }),
       });
     const reads = new Map<string, number>();
+    // Nothing completes before every pollUntilDone is attached: on a loaded machine the
+    // background poller could otherwise finish a process before its onProgress exists.
+    let attached = false;
     const gw = await startTestGateway((req: RecordedRequest): Reply => {
       if (req.path === '/oauth/token') return tokenReply(1);
       if (req.method === 'POST' && req.path === '/api/stargate/processes') {
@@ -43,7 +46,7 @@ describe('many processes followed at once', () => {
       const id = req.path.split('/').pop()!;
       const seen = (reads.get(id) ?? 0) + 1;
       reads.set(id, seen);
-      if (seen >= 3) return { status: 200, body: view(id, 'completed', 3) };
+      if (seen >= 3 && attached) return { status: 200, body: view(id, 'completed', seen) };
       return { status: 200, headers: { 'retry-after': '1' }, body: view(id, 'processing', seen) };
     });
     const client = createClient({
@@ -60,17 +63,17 @@ describe('many processes followed at once', () => {
     try {
       const handles = await Promise.all(Array.from({ length: 25 }, () => client.submit('order', { x: 1 })));
       const seen = new Map<string, Set<string>>();
-      const done = await Promise.all(
-        handles.map((h) =>
-          h.pollUntilDone({
-            onProgress: (v) => {
-              const ids = seen.get(h.processId!) ?? new Set();
-              ids.add(v.processId);
-              seen.set(h.processId!, ids);
-            },
-          }),
-        ),
+      const waits = handles.map((h) =>
+        h.pollUntilDone({
+          onProgress: (v) => {
+            const ids = seen.get(h.processId!) ?? new Set();
+            ids.add(v.processId);
+            seen.set(h.processId!, ids);
+          },
+        }),
       );
+      attached = true;
+      const done = await Promise.all(waits);
       expect(done.map((v) => v.status)).toEqual(Array(25).fill('completed'));
       for (const h of handles) expect([...(seen.get(h.processId!) ?? [])]).toEqual([h.processId]);
       expect(warnings).not.toContain('MaxListenersExceededWarning');
