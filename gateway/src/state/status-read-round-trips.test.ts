@@ -25,7 +25,9 @@ describe('status read', () => {
       if (source !== 'lua' && args.some((a) => a.startsWith(`${bed.prefix}:`))) seen.push(args);
     });
     try {
-      const res = await fetch(new URL(accepted.statusUrl, bed.gw.url), { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(new URL(accepted.statusUrl, bed.gw.url), {
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ processId: accepted.processId, status: 'accepted' });
       expect(res.headers.get('ratelimit-policy')).toMatch(/^"tenant";q=\d+/);
