@@ -306,7 +306,13 @@ export function createServer(deps: ServerDeps): StargateServer {
         if (!stopping) logger.warn({ err: err?.message }, 'RabbitMQ connection lost; reconnecting');
       });
       connection.on('error', (err: Error) => logger.warn({ err: err.message }, 'RabbitMQ connection error'));
-      if (deps.retention) retention = createRetentionJob({ db: deps.db, retention: deps.retention, logger });
+      if (deps.retention)
+        retention = createRetentionJob({
+          db: deps.db,
+          processTypes: deps.types.map((t) => t.name),
+          retention: deps.retention,
+          logger,
+        });
       logger.info({ types: deps.types.map((t) => t.name) }, 'server started');
     },
     async ready() {
