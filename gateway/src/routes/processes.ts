@@ -17,6 +17,7 @@ import {
   ProcessStatusSchema,
   parsePreferWait,
   presentAccepted,
+  type RpcReply,
   retryRoutingKey,
   statusPath,
   SubmitAcceptedSchema,
@@ -109,24 +110,45 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
     return state;
   }
 
-  /** Without Redis: the id the server has bound this key to (a resend's first attempt), or ours. */
+  /**
+   * The id the server has bound this key to (a resend's first attempt), or ours. Without Redis
+   * the server binds it; with `lookupOnly` (Redis claimed the key: new, or its record expired
+   * or was lost) it names the key's recorded process. Either way a key the server knows with
+   * another payload is refused (422), so a lost Redis record never turns a reused key into a
+   * second request. If the server cannot answer, ours (its unique index still refuses a
+   * duplicate key, failing the new process with DUPLICATE_IDEMPOTENCY_KEY).
+   */
   async function boundId(
     request: FastifyRequest,
     principal: Principal,
-    idempotencyKey: string,
+    key: { idempotencyKey: string; payloadHash: string; lookupOnly: boolean },
     processId: string,
   ): Promise<string> {
+    let reply: RpcReply;
     try {
-      const reply = await ctx.rpc.call(
-        { kind: 'bind-idempotency-key', tenantId: principal.tenant.id, idempotencyKey, processId },
+      reply = await ctx.rpc.call(
+        {
+          kind: 'bind-idempotency-key',
+          tenantId: principal.tenant.id,
+          idempotencyKey: key.idempotencyKey,
+          processId,
+          payloadHash: key.payloadHash,
+          ...(key.lookupOnly ? { lookupOnly: true } : {}),
+        },
         amqpHeaders(request, principal),
         request.otelContext,
       );
-      if (reply.ok && reply.kind === 'bind-idempotency-key') return reply.processId;
-      request.log.warn({ reply }, 'idempotency key not bound by the server');
     } catch (err) {
-      request.log.warn({ err: (err as Error).message }, 'idempotency key not bound by the server');
+      request.log.warn({ err: (err as Error).message }, 'idempotency key not checked by the server');
+      return processId;
     }
+    if (reply.ok && reply.kind === 'bind-idempotency-key') return reply.processId;
+    if (!reply.ok && reply.error.code === 'IDEMPOTENCY_KEY_REUSED')
+      throw new GatewayError(
+        'IDEMPOTENCY_KEY_REUSED',
+        'This idempotency key was used with a different payload',
+      );
+    request.log.warn({ reply }, 'idempotency key not checked by the server');
     return processId;
   }
 
@@ -267,7 +289,21 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           retryAfter: 5,
         });
       }
-      if (bindOnServer) processId = await boundId(request, principal, idemKey!, processId);
+      // A key Redis claimed afresh (or lost) and a key without Redis: the server knows the
+      // process it belongs to, and its payload.
+      if (bindOnServer || (claimed && reusedId === undefined)) {
+        try {
+          processId = await boundId(
+            request,
+            principal,
+            { idempotencyKey: idemKey!, payloadHash: hash, lookupOnly: !bindOnServer },
+            processId,
+          );
+        } catch (err) {
+          if (claimed) await ctx.idempotency.release(principal.tenant.id, idemKey!).catch(() => undefined);
+          throw err;
+        }
+      }
       request.auditInfo.processId = processId;
       const message: ProcessRequestedData = {
         processId,
