@@ -113,7 +113,8 @@ export type RpcReply =
   | { ok: true; kind: 'list-processes'; page: ProcessPage }
   /** Sequence numbers of `day`: each range is `first` … `first + count - 1`; at least the count asked for. */
   | { ok: true; kind: 'reserve-process-ids'; day: string; ranges: { first: number; count: number }[] }
-  | { ok: true; kind: 'bind-idempotency-key'; processId: string }
+  /** `recorded`: the key's process is recorded already, so the request needs no publishing again. */
+  | { ok: true; kind: 'bind-idempotency-key'; processId: string; recorded?: boolean }
   | { ok: false; error: ProcessError };
 
 export type { PollingHints };

@@ -43,12 +43,13 @@ async function waitForStatus(processId: string, wanted: string) {
   }
 }
 
-/** What Redis expiry (24 h) or the loss of Redis data does to the gateway's record of a key. */
-async function loseIdempotencyRecord(key: string) {
+/** What Redis expiry (24 h) or the loss of Redis data does to the gateway's records. */
+async function loseRedisRecords(key: string, processId: string) {
   const redis = new Redis(serviceEnv().redisUrl);
   try {
     const found = await redis.keys(`${gw.redisPrefix}*:idem:${key}`);
     expect(found).toHaveLength(1);
+    found.push(...(await redis.keys(`${gw.redisPrefix}*:process:${processId}`)));
     await redis.del(...found);
   } finally {
     redis.disconnect();
@@ -63,7 +64,7 @@ describe('idempotency key after its Redis record is lost', () => {
     const id = first.body.processId!;
     await waitForStatus(id, 'completed');
 
-    await loseIdempotencyRecord(key);
+    await loseRedisRecords(key, id);
     const other = await submit(key, 'PO-B');
     expect(other.status, JSON.stringify(other.body)).toBe(422);
     expect(other.body.error).toBe('IDEMPOTENCY_KEY_REUSED');
@@ -71,10 +72,12 @@ describe('idempotency key after its Redis record is lost', () => {
     const resend = await submit(key, 'PO-A');
     expect(resend.status, JSON.stringify(resend.body)).toBe(202);
     expect(resend.body.processId).toBe(id);
-    await waitForStatus(id, 'completed');
+    // Answered from the server's record: finished, not a fresh `accepted` (nor run again).
+    const status = await fetch(api(`/processes/${id}`), { headers: { authorization: `Bearer ${acme}` } });
+    expect(await status.json()).toMatchObject({ processId: id, status: 'completed' });
 
-    // With Redis's record gone again, the refusal still holds.
-    await loseIdempotencyRecord(key);
+    // With Redis's records gone again, the refusal still holds.
+    await loseRedisRecords(key, id);
     expect((await submit(key, 'PO-B')).status).toBe(422);
   });
 });

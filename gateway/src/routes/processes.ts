@@ -116,14 +116,17 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
    * or was lost) it names the key's recorded process. Either way a key the server knows with
    * another payload is refused (422), so a lost Redis record never turns a reused key into a
    * second request. If the server cannot answer, ours (its unique index still refuses a
-   * duplicate key, failing the new process with DUPLICATE_IDEMPOTENCY_KEY).
+   * duplicate key, failing the new process with DUPLICATE_IDEMPOTENCY_KEY). `recorded`: the
+   * server holds the process already, so the request is not published again (a second copy
+   * would run a still-running process twice).
    */
   async function boundId(
     request: FastifyRequest,
     principal: Principal,
     key: { idempotencyKey: string; payloadHash: string; lookupOnly: boolean },
     processId: string,
-  ): Promise<string> {
+  ): Promise<{ processId: string; recorded: boolean }> {
+    const ours = { processId, recorded: false };
     let reply: RpcReply;
     try {
       reply = await ctx.rpc.call(
@@ -140,16 +143,17 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
       );
     } catch (err) {
       request.log.warn({ err: (err as Error).message }, 'idempotency key not checked by the server');
-      return processId;
+      return ours;
     }
-    if (reply.ok && reply.kind === 'bind-idempotency-key') return reply.processId;
+    if (reply.ok && reply.kind === 'bind-idempotency-key')
+      return { processId: reply.processId, recorded: reply.recorded === true };
     if (!reply.ok && reply.error.code === 'IDEMPOTENCY_KEY_REUSED')
       throw new GatewayError(
         'IDEMPOTENCY_KEY_REUSED',
         'This idempotency key was used with a different payload',
       );
     request.log.warn({ reply }, 'idempotency key not checked by the server');
-    return processId;
+    return ours;
   }
 
   app.post(
@@ -291,14 +295,15 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
       }
       // A key Redis claimed afresh (or lost) and a key without Redis: the server knows the
       // process it belongs to, and its payload.
+      let recorded = false;
       if (bindOnServer || (claimed && reusedId === undefined)) {
         try {
-          processId = await boundId(
+          ({ processId, recorded } = await boundId(
             request,
             principal,
             { idempotencyKey: idemKey!, payloadHash: hash, lookupOnly: !bindOnServer },
             processId,
-          );
+          ));
         } catch (err) {
           if (claimed) await ctx.idempotency.release(principal.tenant.id, idemKey!).catch(() => undefined);
           throw err;
@@ -330,16 +335,17 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
         now,
       );
       try {
-        await ctx.broker.publish(EXCHANGES.requests, type.name, event, {
-          messageId: event.id,
-          type: event.type,
-          mandatory: true,
-          traceContext: request.otelContext,
-          headers: amqpHeaders(request, principal, {
-            [AMQP_HEADERS.processType]: type.name,
-            [AMQP_HEADERS.attempt]: 1,
-          }),
-        });
+        if (!recorded)
+          await ctx.broker.publish(EXCHANGES.requests, type.name, event, {
+            messageId: event.id,
+            type: event.type,
+            mandatory: true,
+            traceContext: request.otelContext,
+            headers: amqpHeaders(request, principal, {
+              [AMQP_HEADERS.processType]: type.name,
+              [AMQP_HEADERS.attempt]: 1,
+            }),
+          });
       } catch (err) {
         // The broker may hold the message although its confirm was lost: the resend keeps the id.
         if (claimed)
@@ -363,30 +369,41 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
       // Version 0: any event from the server supersedes this optimistic record. Awaited, so a
       // status read right after the 202 finds it even before the server has recorded the process.
       // The idempotency record is completed in the same Redis round trip.
-      await ctx.stateStore
-        .writeIfNewer(
-          {
-            processId,
-            clientProcessId: body.clientProcessId,
-            processType: type.name,
-            status: 'accepted',
-            tenantId: principal.tenant.id,
-            version: 0,
-            createdAt: accepted.createdAt,
-            updatedAt: accepted.createdAt,
-          },
-          claimed
-            ? ctx.idempotency.completion(principal.tenant.id, idemKey!, hash, {
-                status: 202,
-                headers,
-                body: accepted,
-              })
-            : undefined,
-        )
-        .catch((err: Error) => {
-          ctx.metrics.redisErrors.inc({ operation: 'state-write' });
-          request.log.warn({ err: err.message }, 'accepted state and idempotency record not stored');
-        });
+      if (recorded) {
+        // No new state: the server's record answers status reads; a stale `accepted` must not hide it.
+        if (claimed)
+          await ctx.idempotency
+            .complete(principal.tenant.id, idemKey!, hash, { status: 202, headers, body: accepted })
+            .catch((err: Error) => {
+              ctx.metrics.redisErrors.inc({ operation: 'idempotency' });
+              request.log.warn({ err: err.message }, 'idempotency record not stored');
+            });
+      } else {
+        await ctx.stateStore
+          .writeIfNewer(
+            {
+              processId,
+              clientProcessId: body.clientProcessId,
+              processType: type.name,
+              status: 'accepted',
+              tenantId: principal.tenant.id,
+              version: 0,
+              createdAt: accepted.createdAt,
+              updatedAt: accepted.createdAt,
+            },
+            claimed
+              ? ctx.idempotency.completion(principal.tenant.id, idemKey!, hash, {
+                  status: 202,
+                  headers,
+                  body: accepted,
+                })
+              : undefined,
+          )
+          .catch((err: Error) => {
+            ctx.metrics.redisErrors.inc({ operation: 'state-write' });
+            request.log.warn({ err: err.message }, 'accepted state and idempotency record not stored');
+          });
+      }
       // The payload only at debug (copied and redacted only then), never the fields its type marks sensitive.
       if (ctx.logger.isLevelEnabled('debug'))
         request.log.debug(

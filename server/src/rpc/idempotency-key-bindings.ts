@@ -28,12 +28,18 @@ export interface BindOptions {
   lookupOnly?: boolean;
 }
 
+export interface Bound {
+  processId: string;
+  /** The process is recorded already: the request needs no publishing again. */
+  recorded: boolean;
+}
+
 export interface IdempotencyKeyBindings {
   /**
    * The process id the key is bound to: `processId` if the key was free, the earlier one
    * otherwise; throws IdempotencyKeyReusedError when that one was for another payload.
    */
-  bind(tenantId: string, idempotencyKey: string, processId: string, options?: BindOptions): Promise<string>;
+  bind(tenantId: string, idempotencyKey: string, processId: string, options?: BindOptions): Promise<Bound>;
 }
 
 /**
@@ -60,11 +66,11 @@ export function createIdempotencyKeyBindings(db: Db): IdempotencyKeyBindings {
         { idemKey: _id },
         { projection: { _id: 0, processId: 1, payloadHash: 1 } },
       );
-      if (recorded) return check(recorded, options.payloadHash);
+      if (recorded) return { processId: check(recorded, options.payloadHash), recorded: true };
       if (options.lookupOnly) {
         // A binding left by a Redis outage whose process is not recorded (yet).
         const bound = await bindings.findOne({ _id });
-        return bound ? check(bound, options.payloadHash) : processId;
+        return { processId: bound ? check(bound, options.payloadHash) : processId, recorded: false };
       }
       try {
         await bindings.insertOne({
@@ -73,12 +79,12 @@ export function createIdempotencyKeyBindings(db: Db): IdempotencyKeyBindings {
           ...(options.payloadHash ? { payloadHash: options.payloadHash } : {}),
           boundAt: new Date(),
         });
-        return processId;
+        return { processId, recorded: false };
       } catch (err) {
         if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
         const existing = await bindings.findOne({ _id });
         if (!existing) throw err;
-        return check(existing, options.payloadHash);
+        return { processId: check(existing, options.payloadHash), recorded: false };
       }
     },
   };
@@ -130,10 +136,10 @@ export async function answerBind(
     return {
       ok: true,
       kind: 'bind-idempotency-key',
-      processId: await bindings.bind(tenantId as string, idempotencyKey as string, processId as string, {
+      ...(await bindings.bind(tenantId as string, idempotencyKey as string, processId as string, {
         ...(payloadHash !== undefined ? { payloadHash: payloadHash as string } : {}),
         ...(lookupOnly === true ? { lookupOnly: true } : {}),
-      }),
+      })),
     };
   } catch (err) {
     if (!(err instanceof IdempotencyKeyReusedError)) throw err;
