@@ -296,6 +296,8 @@ export function createServer(deps: ServerDeps): StargateServer {
       await store.ensureIndexes();
       await audit.ensureIndexes();
       connection = await amqp.connect(deps.amqpUrl, {
+        // Small RPC replies and publishes must not wait for Nagle's algorithm (40 ms delayed ACKs).
+        noDelay: true,
         recovery: { setup, initialDelay: 200, maxDelay: 10_000, initialMaxRetries: 5 },
       });
       connection.on('disconnect', (err: Error) => {
