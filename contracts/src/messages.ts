@@ -94,16 +94,27 @@ export type RpcRequest =
   | { kind: 'reserve-process-ids'; day: string; count: number }
   /**
    * While the gateway cannot use Redis: bind (tenant, idempotency key) to `processId` unless
-   * the key is bound already; the answer names the process the key belongs to.
+   * the key is bound already; the answer names the process the key belongs to. With
+   * `lookupOnly` (a key Redis does not know: new, or its record expired or was lost) nothing is
+   * bound; the answer names the recorded process of the key, else `processId`. A key bound or
+   * recorded with another `payloadHash` is refused with `IDEMPOTENCY_KEY_REUSED`.
    */
-  | { kind: 'bind-idempotency-key'; tenantId: string; idempotencyKey: string; processId: string };
+  | {
+      kind: 'bind-idempotency-key';
+      tenantId: string;
+      idempotencyKey: string;
+      processId: string;
+      payloadHash?: string;
+      lookupOnly?: boolean;
+    };
 
 export type RpcReply =
   | { ok: true; kind: 'get-process'; process: ProcessView | null }
   | { ok: true; kind: 'list-processes'; page: ProcessPage }
   /** Sequence numbers of `day`: each range is `first` … `first + count - 1`; at least the count asked for. */
   | { ok: true; kind: 'reserve-process-ids'; day: string; ranges: { first: number; count: number }[] }
-  | { ok: true; kind: 'bind-idempotency-key'; processId: string }
+  /** `recorded`: the key's process is recorded already, so the request needs no publishing again. */
+  | { ok: true; kind: 'bind-idempotency-key'; processId: string; recorded?: boolean }
   | { ok: false; error: ProcessError };
 
 export type { PollingHints };

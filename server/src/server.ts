@@ -296,6 +296,8 @@ export function createServer(deps: ServerDeps): StargateServer {
       await store.ensureIndexes();
       await audit.ensureIndexes();
       connection = await amqp.connect(deps.amqpUrl, {
+        // Small RPC replies and publishes must not wait for Nagle's algorithm (40 ms delayed ACKs).
+        noDelay: true,
         recovery: { setup, initialDelay: 200, maxDelay: 10_000, initialMaxRetries: 5 },
       });
       connection.on('disconnect', (err: Error) => {
@@ -306,7 +308,13 @@ export function createServer(deps: ServerDeps): StargateServer {
         if (!stopping) logger.warn({ err: err?.message }, 'RabbitMQ connection lost; reconnecting');
       });
       connection.on('error', (err: Error) => logger.warn({ err: err.message }, 'RabbitMQ connection error'));
-      if (deps.retention) retention = createRetentionJob({ db: deps.db, retention: deps.retention, logger });
+      if (deps.retention)
+        retention = createRetentionJob({
+          db: deps.db,
+          processTypes: deps.types.map((t) => t.name),
+          retention: deps.retention,
+          logger,
+        });
       logger.info({ types: deps.types.map((t) => t.name) }, 'server started');
     },
     async ready() {

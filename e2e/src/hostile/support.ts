@@ -18,6 +18,9 @@ export const AUDIENCE = 'stargate-api';
 export interface HostileGateway {
   url: string;
   config: GatewayConfig;
+  /** Redis the gateway uses and its key prefix (to simulate lost records). */
+  redisUrl: string;
+  redisPrefix: string;
   /** A token for `tid` signed with the gateway's own key; claims can be overridden. */
   mint(claims: Record<string, unknown>, opts?: { key?: 'real' | 'other'; alg?: string }): Promise<string>;
   /** A client-credentials token from the gateway itself. */
@@ -60,6 +63,8 @@ export async function startHostileGateway(): Promise<HostileGateway> {
   return {
     url: gw.url,
     config: cfg.gatewayConfig,
+    redisUrl: env.redisUrl,
+    redisPrefix: prefix,
     async mint(claims, opts = {}) {
       const key = opts.key === 'other' ? other : real;
       const payload = {

@@ -17,6 +17,7 @@ import {
   ProcessStatusSchema,
   parsePreferWait,
   presentAccepted,
+  type RpcReply,
   retryRoutingKey,
   statusPath,
   SubmitAcceptedSchema,
@@ -109,25 +110,50 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
     return state;
   }
 
-  /** Without Redis: the id the server has bound this key to (a resend's first attempt), or ours. */
+  /**
+   * The id the server has bound this key to (a resend's first attempt), or ours. Without Redis
+   * the server binds it; with `lookupOnly` (Redis claimed the key: new, or its record expired
+   * or was lost) it names the key's recorded process. Either way a key the server knows with
+   * another payload is refused (422), so a lost Redis record never turns a reused key into a
+   * second request. If the server cannot answer, ours (its unique index still refuses a
+   * duplicate key, failing the new process with DUPLICATE_IDEMPOTENCY_KEY). `recorded`: the
+   * server holds the process already, so the request is not published again (a second copy
+   * would run a still-running process twice).
+   */
   async function boundId(
     request: FastifyRequest,
     principal: Principal,
-    idempotencyKey: string,
+    key: { idempotencyKey: string; payloadHash: string; lookupOnly: boolean },
     processId: string,
-  ): Promise<string> {
+  ): Promise<{ processId: string; recorded: boolean }> {
+    const ours = { processId, recorded: false };
+    let reply: RpcReply;
     try {
-      const reply = await ctx.rpc.call(
-        { kind: 'bind-idempotency-key', tenantId: principal.tenant.id, idempotencyKey, processId },
+      reply = await ctx.rpc.call(
+        {
+          kind: 'bind-idempotency-key',
+          tenantId: principal.tenant.id,
+          idempotencyKey: key.idempotencyKey,
+          processId,
+          payloadHash: key.payloadHash,
+          ...(key.lookupOnly ? { lookupOnly: true } : {}),
+        },
         amqpHeaders(request, principal),
         request.otelContext,
       );
-      if (reply.ok && reply.kind === 'bind-idempotency-key') return reply.processId;
-      request.log.warn({ reply }, 'idempotency key not bound by the server');
     } catch (err) {
-      request.log.warn({ err: (err as Error).message }, 'idempotency key not bound by the server');
+      request.log.warn({ err: (err as Error).message }, 'idempotency key not checked by the server');
+      return ours;
     }
-    return processId;
+    if (reply.ok && reply.kind === 'bind-idempotency-key')
+      return { processId: reply.processId, recorded: reply.recorded === true };
+    if (!reply.ok && reply.error.code === 'IDEMPOTENCY_KEY_REUSED')
+      throw new GatewayError(
+        'IDEMPOTENCY_KEY_REUSED',
+        'This idempotency key was used with a different payload',
+      );
+    request.log.warn({ reply }, 'idempotency key not checked by the server');
+    return ours;
   }
 
   app.post(
@@ -267,7 +293,22 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
           retryAfter: 5,
         });
       }
-      if (bindOnServer) processId = await boundId(request, principal, idemKey!, processId);
+      // A key Redis claimed afresh (or lost) and a key without Redis: the server knows the
+      // process it belongs to, and its payload.
+      let recorded = false;
+      if (bindOnServer || (claimed && reusedId === undefined)) {
+        try {
+          ({ processId, recorded } = await boundId(
+            request,
+            principal,
+            { idempotencyKey: idemKey!, payloadHash: hash, lookupOnly: !bindOnServer },
+            processId,
+          ));
+        } catch (err) {
+          if (claimed) await ctx.idempotency.release(principal.tenant.id, idemKey!).catch(() => undefined);
+          throw err;
+        }
+      }
       request.auditInfo.processId = processId;
       const message: ProcessRequestedData = {
         processId,
@@ -294,16 +335,17 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
         now,
       );
       try {
-        await ctx.broker.publish(EXCHANGES.requests, type.name, event, {
-          messageId: event.id,
-          type: event.type,
-          mandatory: true,
-          traceContext: request.otelContext,
-          headers: amqpHeaders(request, principal, {
-            [AMQP_HEADERS.processType]: type.name,
-            [AMQP_HEADERS.attempt]: 1,
-          }),
-        });
+        if (!recorded)
+          await ctx.broker.publish(EXCHANGES.requests, type.name, event, {
+            messageId: event.id,
+            type: event.type,
+            mandatory: true,
+            traceContext: request.otelContext,
+            headers: amqpHeaders(request, principal, {
+              [AMQP_HEADERS.processType]: type.name,
+              [AMQP_HEADERS.attempt]: 1,
+            }),
+          });
       } catch (err) {
         // The broker may hold the message although its confirm was lost: the resend keeps the id.
         if (claimed)
@@ -327,30 +369,41 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
       // Version 0: any event from the server supersedes this optimistic record. Awaited, so a
       // status read right after the 202 finds it even before the server has recorded the process.
       // The idempotency record is completed in the same Redis round trip.
-      await ctx.stateStore
-        .writeIfNewer(
-          {
-            processId,
-            clientProcessId: body.clientProcessId,
-            processType: type.name,
-            status: 'accepted',
-            tenantId: principal.tenant.id,
-            version: 0,
-            createdAt: accepted.createdAt,
-            updatedAt: accepted.createdAt,
-          },
-          claimed
-            ? ctx.idempotency.completion(principal.tenant.id, idemKey!, hash, {
-                status: 202,
-                headers,
-                body: accepted,
-              })
-            : undefined,
-        )
-        .catch((err: Error) => {
-          ctx.metrics.redisErrors.inc({ operation: 'state-write' });
-          request.log.warn({ err: err.message }, 'accepted state and idempotency record not stored');
-        });
+      if (recorded) {
+        // No new state: the server's record answers status reads; a stale `accepted` must not hide it.
+        if (claimed)
+          await ctx.idempotency
+            .complete(principal.tenant.id, idemKey!, hash, { status: 202, headers, body: accepted })
+            .catch((err: Error) => {
+              ctx.metrics.redisErrors.inc({ operation: 'idempotency' });
+              request.log.warn({ err: err.message }, 'idempotency record not stored');
+            });
+      } else {
+        await ctx.stateStore
+          .writeIfNewer(
+            {
+              processId,
+              clientProcessId: body.clientProcessId,
+              processType: type.name,
+              status: 'accepted',
+              tenantId: principal.tenant.id,
+              version: 0,
+              createdAt: accepted.createdAt,
+              updatedAt: accepted.createdAt,
+            },
+            claimed
+              ? ctx.idempotency.completion(principal.tenant.id, idemKey!, hash, {
+                  status: 202,
+                  headers,
+                  body: accepted,
+                })
+              : undefined,
+          )
+          .catch((err: Error) => {
+            ctx.metrics.redisErrors.inc({ operation: 'state-write' });
+            request.log.warn({ err: err.message }, 'accepted state and idempotency record not stored');
+          });
+      }
       // The payload only at debug (copied and redacted only then), never the fields its type marks sensitive.
       if (ctx.logger.isLevelEnabled('debug'))
         request.log.debug(

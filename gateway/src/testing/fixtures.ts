@@ -204,8 +204,12 @@ export async function startFakeServer(
         };
       } else if (req.kind === 'bind-idempotency-key') {
         const k = `${req.tenantId}:${req.idempotencyKey}`;
-        if (!server.keyBindings.has(k)) server.keyBindings.set(k, req.processId);
-        reply = { ok: true, kind: 'bind-idempotency-key', processId: server.keyBindings.get(k)! };
+        if (!server.keyBindings.has(k) && !req.lookupOnly) server.keyBindings.set(k, req.processId);
+        reply = {
+          ok: true,
+          kind: 'bind-idempotency-key',
+          processId: server.keyBindings.get(k) ?? req.processId,
+        };
       } else if (req.kind === 'get-process') {
         const p = server.processes.get(req.processId);
         const { tenantId: _t, ...view } = p ?? ({} as ProcessStateData);

@@ -7,7 +7,7 @@ const DAY_MS = 86_400_000;
 const BATCH = 500;
 
 export interface RetentionJob {
-  /** One pass: deletes finished processes older than their tenant's retention, and their events. */
+  /** One pass: deletes finished processes of its types older than their tenant's retention, and their events. */
   runOnce(now?: Date): Promise<number>;
   close(): void;
 }
@@ -15,15 +15,21 @@ export interface RetentionJob {
 /**
  * A periodic job instead of TTL indexes, which no development store expires. Processes
  * finished (completedAt) before now − retention go, with their history; the audit log stays.
+ * Each handler knows the retention only of the tenants of its own process types (the operator's
+ * ServerConfig), so it deletes records of those types only: another handler's records belong to
+ * tenants it may not know, whose retention is not the default.
  */
 export function createRetentionJob(options: {
   db: Db;
+  /** The process types this handler runs: the only ones whose records it deletes. */
+  processTypes: readonly string[];
   retention: NonNullable<ServerConfig['retention']>;
   logger: Logger;
   intervalMs?: number;
 }): RetentionJob {
   const processes = options.db.collection<ProcessDoc>(COLLECTIONS.processes);
   const tenants = options.retention.tenants ?? {};
+  const processType = { $in: [...options.processTypes] };
 
   async function purge(filter: Record<string, unknown>): Promise<number> {
     let total = 0;
@@ -44,10 +50,15 @@ export function createRetentionJob(options: {
   async function runOnce(now = new Date()): Promise<number> {
     let total = 0;
     for (const [tenantId, days] of Object.entries(tenants)) {
-      total += await purge({ tenantId, completedAt: { $lt: new Date(now.getTime() - days * DAY_MS) } });
+      total += await purge({
+        tenantId,
+        processType,
+        completedAt: { $lt: new Date(now.getTime() - days * DAY_MS) },
+      });
     }
     total += await purge({
       tenantId: { $nin: Object.keys(tenants) },
+      processType,
       completedAt: { $lt: new Date(now.getTime() - options.retention.defaultDays * DAY_MS) },
     });
     if (total > 0) options.logger.info({ deleted: total }, 'retention removed finished processes');

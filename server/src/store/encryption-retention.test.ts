@@ -98,6 +98,7 @@ describe('encryption at rest and retention', () => {
       ]);
       const job = createRetentionJob({
         db,
+        processTypes: ['order'],
         retention: { defaultDays: 3, tenants: { keep: 30 } },
         logger: quietLogger,
       });
