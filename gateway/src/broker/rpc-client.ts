@@ -20,7 +20,7 @@ interface Pending {
  * to declare or clean up; a reply that arrives after the deadline is simply dropped.
  */
 export function createRpcClient(deps: { broker: Broker; logger: Logger; deadlineMs?: number }) {
-  const deadlineMs = deps.deadlineMs ?? 3000;
+  const defaultDeadlineMs = deps.deadlineMs ?? 3000;
   const pending = new Map<string, Pending>();
   let channel: Channel | undefined;
 
@@ -65,12 +65,17 @@ export function createRpcClient(deps: { broker: Broker; logger: Logger; deadline
   });
 
   return {
-    /** `traceContext`: the trace the query belongs to; its PRODUCER span lasts until the answer. */
+    /**
+     * `traceContext`: the trace the query belongs to; its PRODUCER span lasts until the answer.
+     * `opts.deadlineMs`: a shorter deadline for a query the caller can do without.
+     */
     call(
       request: RpcRequest,
       headers: Record<string, unknown> = {},
       traceContext?: Context,
+      opts: { deadlineMs?: number } = {},
     ): Promise<RpcReply> {
+      const deadlineMs = opts.deadlineMs ?? defaultDeadlineMs;
       const ch = channel;
       if (!ch) return Promise.reject(new BrokerUnavailableError('RabbitMQ is not connected'));
       const correlationId = randomUUID();

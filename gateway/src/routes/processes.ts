@@ -44,6 +44,8 @@ import { takePrefetchedState } from '../state/prefetched-state.js';
 import { etagMatches, etagOf, present, statusUrl } from './process-view.js';
 
 const MAX_WAIT_SECONDS = 60;
+/** How long a keyed submission waits for the server's idempotency-key lookup. */
+const LOOKUP_DEADLINE_MS = 1000;
 
 const problemRef = { $ref: 'Problem#' };
 
@@ -140,6 +142,9 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
         },
         amqpHeaders(request, principal),
         request.otelContext,
+        // A lookup is a safeguard the submit can do without: while the private side is slow or
+        // its store is down, it must not hold every keyed submission for the full RPC deadline.
+        key.lookupOnly ? { deadlineMs: LOOKUP_DEADLINE_MS } : {},
       );
     } catch (err) {
       request.log.warn({ err: (err as Error).message }, 'idempotency key not checked by the server');
