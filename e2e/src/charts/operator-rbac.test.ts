@@ -17,7 +17,7 @@ import { createVhost, eventually, redisPrefix, serviceEnv, uniqueName } from '@s
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespaces, deleteNamespaces, installCrds } from './crds.js';
-import { kubectl, type Manifest, render } from './helm.js';
+import { kubectl, type Manifest, REPO_ROOT, render } from './helm.js';
 
 const release = uniqueName('sgrbac');
 const ns = { watch: release, public: `${release}-pub`, private: `${release}-priv` };
@@ -71,6 +71,23 @@ async function asUser(user: string, args: string[], input?: string): Promise<str
 
 beforeAll(async () => {
   await installCrds();
+  // The operator's Role names KEDA's resources, and `kubectl auth can-i` only answers for types
+  // the API server serves: the same stand-in CRDs as the operator's autoscaling tests.
+  await kubectl([
+    'apply',
+    '--server-side',
+    '--force-conflicts',
+    '--field-manager=stargate-keda-test-crds',
+    '-f',
+    `${REPO_ROOT}operator/src/testing/keda-crds.yaml`,
+  ]);
+  await kubectl([
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    'crd/scaledobjects.keda.sh',
+    'crd/triggerauthentications.keda.sh',
+  ]);
   await createNamespaces([ns.watch, ns.public, ns.private]);
   const docs = await render({
     namespace: ns.watch,
