@@ -40,6 +40,7 @@ import { GatewayError } from '../http/errors.js';
 import { payloadHash } from '../idempotency/idempotency-store.js';
 import { ProcessIdsUnavailableError } from '../idempotency/process-id-allocator.js';
 import { redactSensitive } from '../observability/logger.js';
+import { createCircuitBreaker } from '../ratelimit/circuit-breaker.js';
 import { takePrefetchedState } from '../state/prefetched-state.js';
 import { etagMatches, etagOf, present, statusUrl } from './process-view.js';
 
@@ -122,6 +123,8 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
    * server holds the process already, so the request is not published again (a second copy
    * would run a still-running process twice).
    */
+  const lookupBreaker = createCircuitBreaker({ now: Date.now });
+
   async function boundId(
     request: FastifyRequest,
     principal: Principal,
@@ -129,6 +132,9 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
     processId: string,
   ): Promise<{ processId: string; recorded: boolean }> {
     const ours = { processId, recorded: false };
+    // While lookups fail (no server answering, its store down), keyed submissions go on at once
+    // instead of each waiting out the deadline; one trial lookup after the cool-down.
+    if (key.lookupOnly && !lookupBreaker.allowRequest()) return ours;
     let reply: RpcReply;
     try {
       reply = await ctx.rpc.call(
@@ -147,9 +153,13 @@ export async function registerProcessRoutes(app: FastifyInstance, ctx: GatewayCo
         key.lookupOnly ? { deadlineMs: LOOKUP_DEADLINE_MS } : {},
       );
     } catch (err) {
+      if (key.lookupOnly) lookupBreaker.failure();
       request.log.warn({ err: (err as Error).message }, 'idempotency key not checked by the server');
       return ours;
     }
+    const answered = reply.ok || reply.error.code === 'IDEMPOTENCY_KEY_REUSED';
+    if (key.lookupOnly && answered) lookupBreaker.success();
+    else if (key.lookupOnly) lookupBreaker.failure();
     if (reply.ok && reply.kind === 'bind-idempotency-key')
       return { processId: reply.processId, recorded: reply.recorded === true };
     if (!reply.ok && reply.error.code === 'IDEMPOTENCY_KEY_REUSED')
