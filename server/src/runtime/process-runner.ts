@@ -181,7 +181,7 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
           ? { status: 'failed' as const, error: invalid, completedAt: now }
           : { status: 'processing' as const, progress: { percent: 0, currentStep: 'started' } }),
         payloadHash: req.payloadHash,
-        data: store.seal(req.data),
+        data: store.seal(req.data, req, 'data'),
         attempts: req.attempt,
         correlationId,
         submittedAt: req.submittedAt,
@@ -269,7 +269,7 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
             clientId: req.clientId,
             ...(req.clientProcessId !== undefined ? { clientProcessId: req.clientProcessId } : {}),
             payloadHash: req.payloadHash,
-            data: store.seal(req.data),
+            data: store.seal(req.data, req, 'data'),
             status: 'cancelled',
             completedAt: new Date(),
           },
@@ -462,7 +462,7 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
           doc,
           'completed',
           {
-            result: store.seal(outcome.result ?? null),
+            result: store.seal(outcome.result ?? null, doc, 'result'),
             progress: { percent: 100, currentStep: 'completed' },
           },
           trace,
