@@ -294,6 +294,10 @@ describe('ProcessType', () => {
     expect(json).toContain('"image":"registry.example/stargate:test"');
     expect(json).toContain('{"name":"STARGATE_PROCESS_TYPES","value":"billing"}');
     expect(json).toContain('"secretKeyRef":{"name":"stargate-server-connections","key":"amqp-url"}');
+    // Encryption at rest: the keys come from their Secret in the private namespace.
+    expect(json).toContain(
+      '{"name":"STARGATE_ENCRYPTION_KEYS","valueFrom":{"secretKeyRef":{"name":"stargate-encryption-keys","key":"keys"}}}',
+    );
     expect(json).toContain('"readOnlyRootFilesystem":true');
     const cm = await client.get<{ data: Record<string, string> }>(
       resourcePath('v1', 'ConfigMap', ns.private, 'stargate-handler-billing'),

@@ -391,6 +391,53 @@ describe('values', () => {
     expect(mongo.metadata.namespace).toBe('stargate-private');
   });
 
+  it('encryption at rest is on by default: a generated key in the private zone, kept on uninstall, wired by the operator', () => {
+    const docs = docsOf('values.yaml');
+    type Secret = Manifest & {
+      data: Record<string, string>;
+      metadata: { annotations?: Record<string, string> };
+    };
+    const keys = find<Secret>(docs, 'Secret', 'sg-stargate-encryption-keys');
+    expect(keys.metadata.namespace).toBe('stargate-private');
+    expect(keys.metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');
+    const [kid, key] = Buffer.from(keys.data.keys ?? '', 'base64')
+      .toString()
+      .split(':');
+    expect(kid).toBe('k1');
+    expect(Buffer.from(key ?? '', 'base64')).toHaveLength(32);
+    const env = (file: string) =>
+      new Map(
+        (
+          find<V1Deployment>(docsOf(file), 'Deployment', 'sg-stargate-operator').spec?.template.spec
+            ?.containers[0]?.env ?? []
+        ).map((e) => [e.name, e.value]),
+      );
+    expect(env('values.yaml').get('STARGATE_ENCRYPTION_AT_REST')).toBe('true');
+    expect(env('values.yaml').get('STARGATE_ENCRYPTION_KEYS_SECRET_NAME')).toBe(
+      'sg-stargate-encryption-keys',
+    );
+    expect(env('values.yaml').get('STARGATE_ENCRYPTION_KEYS_SECRET_KEY')).toBe('keys');
+    // Production brings its own key Secret (and backs it up).
+    expect(env('values-production.yaml').get('STARGATE_ENCRYPTION_KEYS_SECRET_NAME')).toBe(
+      'stargate-encryption-keys',
+    );
+  });
+
+  it('encryption at rest can be switched off, and without a cluster its key is not drawn', async () => {
+    const off = await render({ set: { 'server.encryption.enabled': false } });
+    expect(off.some((d) => d.kind === 'Secret' && d.metadata.name.endsWith('encryption-keys'))).toBe(false);
+    const env = find<V1Deployment>(off, 'Deployment', 'sg-stargate-operator').spec?.template.spec
+      ?.containers[0]?.env;
+    expect(env?.find((e) => e.name === 'STARGATE_ENCRYPTION_AT_REST')?.value).toBe('false');
+    expect(env?.some((e) => e.name === 'STARGATE_ENCRYPTION_KEYS_SECRET_NAME')).toBe(false);
+    const err = await renderError({
+      valuesFile: 'values-production.yaml',
+      set: { 'generatedSecrets.allowWithoutCluster': false, 'server.encryption.existingSecret': '' },
+    });
+    expect(err).toContain('cannot generate an encryption key');
+    expect(err).toContain('server.encryption.existingSecret');
+  });
+
   it('the Ingress exposes only /api, /oauth and /.well-known', () => {
     const ing = find<V1Ingress>(docsOf('values-production.yaml'), 'Ingress', 'sg-stargate-gateway');
     const paths = ing.spec?.rules?.[0]?.http?.paths.map((p) => `${p.pathType} ${p.path}`);

@@ -234,6 +234,22 @@ describe('handler deployment', () => {
     expect(json).toContain('"path":"/health/ready"');
   });
 
+  it('gives handler pods the encryption keys from their Secret, and nothing when encryption is off', () => {
+    const pt = processType('order', {});
+    const withKeys = desiredDeployment(pt, desiredServerConfig([pt], []), {
+      ...opts,
+      encryptionKeys: { secret: 'sg-encryption-keys', key: 'keys' },
+    });
+    expect(JSON.stringify(withKeys)).toContain(
+      JSON.stringify({
+        name: 'STARGATE_ENCRYPTION_KEYS',
+        valueFrom: { secretKeyRef: { name: 'sg-encryption-keys', key: 'keys' } },
+      }),
+    );
+    const off = desiredDeployment(pt, desiredServerConfig([pt], []), opts);
+    expect(JSON.stringify(off)).not.toContain('STARGATE_ENCRYPTION_KEYS');
+  });
+
   it('uses the custom image and owner references when in the same namespace', () => {
     const pt = processType('order', { handler: { image: 'acme/order:2' } });
     const same = { ...opts, namespace: 'sg' };

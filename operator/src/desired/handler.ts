@@ -35,6 +35,8 @@ export interface HandlerOptions {
    * operator applies, so the two never fight over it.
    */
   kedaScales?: boolean;
+  /** Where handler pods read STARGATE_ENCRYPTION_KEYS from (a Secret in `namespace`); absent: no encryption at rest. */
+  encryptionKeys?: { secret: string; key: string };
 }
 
 export function handlerName(pt: ProcessType): string {
@@ -101,6 +103,15 @@ export function desiredDeployment(
     { name: 'STARGATE_HEALTH_PORT', value: String(HEALTH_PORT) },
     secretEnv('STARGATE_AMQP_URL', 'amqp-url'),
     secretEnv('STARGATE_MONGO_URL', 'mongo-url'),
+    // Not optional: a handler without its keys would write plaintext (or fail to read what others wrote).
+    ...(opts.encryptionKeys
+      ? [
+          {
+            name: 'STARGATE_ENCRYPTION_KEYS',
+            valueFrom: { secretKeyRef: { name: opts.encryptionKeys.secret, key: opts.encryptionKeys.key } },
+          },
+        ]
+      : []),
     ...(ref
       ? [{ name: FORWARD_CREDENTIALS_ENV, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } }]
       : []),

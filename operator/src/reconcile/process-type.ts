@@ -43,6 +43,7 @@ export async function reconcileProcessType(
   const opts: HandlerOptions = {
     namespace: ctx.config.privateNamespace,
     defaultImage: ctx.config.handlerImage,
+    ...(ctx.config.encryptionKeys ? { encryptionKeys: ctx.config.encryptionKeys } : {}),
   };
 
   if (isDeleting(pt)) {

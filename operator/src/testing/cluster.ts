@@ -58,6 +58,7 @@ export function testConfig(
     leaseName: 'stargate-operator',
     identity,
     resyncSeconds: 300,
+    encryptionKeys: { secret: 'stargate-encryption-keys', key: 'keys' },
     rotationGraceSeconds: 2,
     logLevel: 'warn',
   };
