@@ -176,6 +176,10 @@ describe('Tenant', () => {
         (await gatewayConfig())?.tenants.find((x) => x.id === 'acme')?.rateLimit.requestsPerMinute === 250,
     );
     const updateLatency = Date.now() - t1;
+    // The secret did not change, so neither does its hash (random salt, kept by verifying).
+    expect((await gatewayConfig())?.tenants.find((x) => x.id === 'acme')?.clientSecretHash).toBe(
+      first.clientSecretHash,
+    );
     await eventually(
       async () => (await client.get<Tenant>(tenantPath('acme')))?.status?.observedGeneration === 2,
     );
@@ -202,6 +206,7 @@ describe('Tenant', () => {
     const during = await acmeEntry();
     expect(verifyClientSecret(secret1, during?.clientSecretHash ?? '')).toBe(false);
     expect(verifyClientSecret(secret1, during?.previousClientSecretHashes?.[0] ?? '')).toBe(true);
+    expect(during?.previousClientSecretHashes?.[0]).toBe(first.clientSecretHash);
     await eventually(async () => (await acmeEntry())?.previousClientSecretHashes === undefined);
     await eventually(async () => {
       const s = await client.get<SecretObject>(secretPath(ns.watch, 'acme-stargate-credentials'));

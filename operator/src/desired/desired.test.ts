@@ -1,5 +1,6 @@
 import {
   GROUP_VERSION,
+  hashClientSecret,
   PAUSED_ANNOTATION,
   type ProcessType,
   type Tenant,
@@ -8,7 +9,6 @@ import {
 } from '@stargate/contracts';
 import { describe, expect, it } from 'vitest';
 import { setCondition } from './conditions.js';
-import { stableSecretHash } from './credentials.js';
 import { desiredGatewayConfig } from './gateway-config.js';
 import { desiredDeployment, desiredPodDisruptionBudget } from './handler.js';
 import { desiredServerConfig } from './server-config.js';
@@ -41,7 +41,7 @@ function processType(name: string, spec: Partial<ProcessType['spec']> = {}): Pro
   };
 }
 
-const hashes = new Map([['acme', stableSecretHash('s3cret', 'uid-acme')]]);
+const hashes = new Map([['acme', hashClientSecret('s3cret')]]);
 
 describe('desiredGatewayConfig', () => {
   it('renders tenants with defaults, and the result passes the gateway contract', () => {
@@ -202,7 +202,7 @@ describe('rotation grace period', () => {
       tenants: [t],
       processTypes: [processType('order')],
       secretHashes: hashes,
-      previousHashes: new Map([['acme', [stableSecretHash('old', 'uid-acme')]]]),
+      previousHashes: new Map([['acme', [hashClientSecret('old')]]]),
     });
     expect(verifyClientSecret('old', config.tenants[0]?.previousClientSecretHashes?.[0] ?? '')).toBe(true);
     expect(validateGatewayConfig(config).ok).toBe(true);
