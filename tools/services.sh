@@ -158,10 +158,16 @@ ferretdb_ready() { (exec 3<>/dev/tcp/127.0.0.1/"$FERRETDB_PORT") 2>/dev/null; }
 ferretdb_up() {
   ferretdb_build
   mkdir -p "$DATA/ferretdb"
+  # STARGATE_FERRETDB_ROOT_USERNAME/PASSWORD: require SCRAM authentication, with that user in admin.
+  local auth=()
+  if [ -n "${STARGATE_FERRETDB_ROOT_USERNAME:-}" ]; then
+    auth=(--test-enable-new-auth --setup-database=admin --setup-username="$STARGATE_FERRETDB_ROOT_USERNAME"
+      --setup-password="${STARGATE_FERRETDB_ROOT_PASSWORD:?STARGATE_FERRETDB_ROOT_PASSWORD is required with a root user}")
+  fi
   if ! ferretdb_ready; then
     nohup "$(ferretdb_bin)" --listen-addr="127.0.0.1:$FERRETDB_PORT" --handler=sqlite \
       --sqlite-url="file:$DATA/ferretdb/" --state-dir="$DATA/ferretdb" --telemetry=disable \
-      --debug-addr=- --log-level=warn >"$DATA/ferretdb.log" 2>&1 &
+      --debug-addr=- --log-level=warn "${auth[@]}" >"$DATA/ferretdb.log" 2>&1 &
     echo $! >"$DATA/ferretdb.pid"
   fi
   wait_for "ferretdb at mongodb://127.0.0.1:$FERRETDB_PORT" 30 ferretdb_ready || die "ferretdb did not start (see $DATA/ferretdb.log)"

@@ -170,6 +170,8 @@ export async function freePort(): Promise<number> {
  */
 export async function privateService(
   kind: 'redis' | 'rabbitmq' | 'mongo' | 'ferretdb',
+  /** FerretDB only: require authentication, with this user administrator in `admin`. */
+  options: { root?: { username: string; password: string } } = {},
 ): Promise<PrivateService> {
   const { mkdtemp, rm } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
@@ -189,6 +191,10 @@ export async function privateService(
     env[kind === 'mongo' ? 'STARGATE_MONGO_PORT' : 'STARGATE_FERRETDB_PORT'] = String(port);
     // Stopped and started again by the failure tests: the store must keep its data (H2 file).
     if (kind === 'mongo') env.STARGATE_MONGO_BACKEND = 'h2';
+    if (kind === 'ferretdb' && options.root) {
+      env.STARGATE_FERRETDB_ROOT_USERNAME = options.root.username;
+      env.STARGATE_FERRETDB_ROOT_PASSWORD = options.root.password;
+    }
     url = `mongodb://127.0.0.1:${port}`;
   } else {
     // The Erlang distribution port is AMQP + 20000; keep both in range.
