@@ -61,6 +61,13 @@ const ready = (
     | undefined,
 ) => obj?.status?.conditions?.find((c) => c.type === 'Ready');
 
+const encryptionKeySecret = {
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name: 'stargate-encryption-keys' },
+  stringData: { keys: `k1:${Buffer.alloc(32, 1).toString('base64')}` },
+};
+
 beforeAll(async () => {
   await installCrds(client);
   ns = {
@@ -68,9 +75,11 @@ beforeAll(async () => {
     gateway: await createNamespace(client, 'op-gw'),
     private: await createNamespace(client, 'op-priv'),
   };
+  // Encryption at rest as the chart sets it up: the operator checks the key Secret is there.
+  await client.create(resourcePath('v1', 'Secret', ns.private), encryptionKeySecret);
   operator = startOperator({
     client,
-    config: testConfig(ns),
+    config: { ...testConfig(ns), encryptionKeys: { secret: 'stargate-encryption-keys', key: 'keys' } },
     logger: testLogger,
     retryPeriodMs: 200,
     recheckMs: 300,
@@ -390,6 +399,24 @@ describe('ProcessType', () => {
     await eventually(
       async () => ready(await client.get<ProcessType>(ptPath('erp')))?.reason === 'HandlerNotReady',
     );
+  });
+
+  it('a missing encryption key Secret gives Ready=False EncryptionKeysNotFound and no Deployment, until it exists', async () => {
+    await client.delete(resourcePath('v1', 'Secret', ns.private, 'stargate-encryption-keys'));
+    try {
+      await applyProcessType(processType('ledger', { builtin: 'order' }));
+      const cond = await eventually(async () => {
+        const c = ready(await client.get<ProcessType>(ptPath('ledger')));
+        return c?.reason === 'EncryptionKeysNotFound' ? c : undefined;
+      });
+      expect(cond).toMatchObject({ status: 'False' });
+      expect(cond.message).toContain('Secret "stargate-encryption-keys" with key "keys"');
+      expect(await client.get(deploymentPath('ledger'))).toBeUndefined();
+    } finally {
+      await client.create(resourcePath('v1', 'Secret', ns.private), encryptionKeySecret);
+    }
+    const d = await eventually(() => client.get<DeploymentObject>(deploymentPath('ledger')));
+    expect(JSON.stringify(d.spec)).toContain('"name":"STARGATE_ENCRYPTION_KEYS"');
   });
 
   it('a handler image outside the allow-list gives Ready=False ImageNotAllowed and no Deployment', async () => {

@@ -129,6 +129,23 @@ export async function reconcileProcessType(
     }
   }
 
+  const keys = opts.encryptionKeys;
+  if (keys) {
+    // Without it the pods could not start (or, were the reference optional, would write plaintext).
+    const secret = await ctx.client.get<KubeObject & { data?: Record<string, string> }>(
+      resourcePath('v1', 'Secret', opts.namespace, keys.secret),
+    );
+    if (!secret?.data?.[keys.key]) {
+      await setReady(
+        'False',
+        'EncryptionKeysNotFound',
+        `Secret "${keys.secret}" with key "${keys.key}" (the handlers' encryption keys) not found in namespace ${opts.namespace}; ` +
+          'the chart creates it (server.encryption), or the operator runs with STARGATE_ENCRYPTION_AT_REST=false',
+      );
+      return { requeueAfterMs: ctx.recheckMs };
+    }
+  }
+
   const tenants = ctx.tenants.list().filter((t) => t.metadata.namespace === ns && !isDeleting(t));
   const serverConfig = desiredServerConfig([pt], tenants);
   const autoscaling = await planAutoscaling(ctx.client, pt);

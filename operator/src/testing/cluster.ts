@@ -58,7 +58,6 @@ export function testConfig(
     leaseName: 'stargate-operator',
     identity,
     resyncSeconds: 300,
-    encryptionKeys: { secret: 'stargate-encryption-keys', key: 'keys' },
     rotationGraceSeconds: 2,
     logLevel: 'warn',
   };
