@@ -87,6 +87,8 @@ async function waitForRedis(redis: Redis): Promise<void> {
 /** Runs a complete gateway (Redis, RabbitMQ, config, HTTP) and resolves once it listens. */
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger({ level: options.logLevel ?? 'warn' });
+  // Bad TLS files fail the start with the setting named, before anything connects.
+  const tls = options.tls ? await loadTlsFiles(options.tls) : undefined;
   const redis = createRedisClient(options.redisUrl, options.redisTopology);
   const subscriber = createRedisClient(options.redisUrl, options.redisTopology);
   // ioredis reports errors as events; the callers log what matters.
@@ -108,8 +110,6 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       'kubernetes' in options
         ? (await import('./config/kubernetes-source.js')).createKubernetesConfigSource
         : undefined;
-    // Bad TLS files fail the start with the setting named, before anything connects.
-    const tls = options.tls ? await loadTlsFiles(options.tls) : undefined;
     const scheme = tls ? 'https' : 'http';
     const host = options.host ?? '127.0.0.1';
     // Without a public URL the listening URL is used, known only after listen: a placeholder
