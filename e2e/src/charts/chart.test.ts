@@ -419,6 +419,12 @@ describe('values', () => {
     const pod = find<V1StatefulSet>(docs, 'StatefulSet', 'sg-stargate-mongodb').spec?.template.spec;
     const sidecar = pod?.containers.find((c) => c.name === 'store-user');
     expect(sidecar?.command).toEqual(['node', 'server/dist/store-user/main.js']);
+    // The image's own user, hardened like every container.
+    expect(sidecar?.securityContext).toMatchObject({
+      runAsUser: 10001,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+    });
     expect(sidecar?.image).toBe(
       find<V1Deployment>(docs, 'Deployment', 'sg-stargate-operator').spec?.template.spec?.containers[0]
         ?.image,
