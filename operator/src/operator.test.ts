@@ -417,6 +417,28 @@ describe('ProcessType', () => {
     }
     const d = await eventually(() => client.get<DeploymentObject>(deploymentPath('ledger')));
     expect(JSON.stringify(d.spec)).toContain('"name":"STARGATE_ENCRYPTION_KEYS"');
+    // A rotated key list rolls the pods (they read the keys at start) on the next reconcile.
+    const keysHash = async () =>
+      (
+        (await client.get<DeploymentObject>(deploymentPath('ledger')))?.spec.template as
+          | { metadata?: { annotations?: Record<string, string> } }
+          | undefined
+      )?.metadata?.annotations?.['stargate.io/encryption-keys-hash'];
+    const before = await keysHash();
+    expect(before).toMatch(/^[0-9a-f]{16}$/);
+    const rotated = {
+      ...encryptionKeySecret,
+      metadata: { name: 'stargate-encryption-keys', namespace: ns.private },
+      stringData: {
+        keys: `k2:${Buffer.alloc(32, 2).toString('base64')},${encryptionKeySecret.stringData.keys}`,
+      },
+    };
+    await client.apply(rotated, 'test');
+    await applyProcessType(processType('ledger', { builtin: 'order', replicas: 2 }));
+    await eventually(async () => {
+      const h = await keysHash();
+      return h && h !== before;
+    });
   });
 
   it('a handler image outside the allow-list gives Ready=False ImageNotAllowed and no Deployment', async () => {

@@ -248,6 +248,19 @@ describe('handler deployment', () => {
     );
     const off = desiredDeployment(pt, desiredServerConfig([pt], []), opts);
     expect(JSON.stringify(off)).not.toContain('STARGATE_ENCRYPTION_KEYS');
+    // A rotated key list changes the pod template, so the pods restart and read it.
+    const annotation = (value: string) => {
+      const d = desiredDeployment(pt, desiredServerConfig([pt], []), {
+        ...opts,
+        encryptionKeys: { secret: 'sg-encryption-keys', key: 'keys' },
+        encryptionKeysValue: value,
+      });
+      const template = d.spec.template as { metadata: { annotations: Record<string, string> } };
+      return template.metadata.annotations['stargate.io/encryption-keys-hash'];
+    };
+    expect(annotation('azE6YWFh')).toMatch(/^[0-9a-f]{16}$/);
+    expect(annotation('azE6YWFh')).toBe(annotation('azE6YWFh'));
+    expect(annotation('azI6YmJi')).not.toBe(annotation('azE6YWFh'));
   });
 
   it('uses the custom image and owner references when in the same namespace', () => {

@@ -3,6 +3,7 @@ import type { ProcessType, ServerConfig } from '@stargate/contracts';
 import {
   COMPONENT_LABEL,
   CONFIG_HASH_ANNOTATION,
+  ENCRYPTION_KEYS_HASH_ANNOTATION,
   INSTANCE_LABEL,
   MANAGED_BY,
   MANAGED_BY_LABEL,
@@ -37,6 +38,8 @@ export interface HandlerOptions {
   kedaScales?: boolean;
   /** Where handler pods read STARGATE_ENCRYPTION_KEYS from (a Secret in `namespace`); absent: no encryption at rest. */
   encryptionKeys?: { secret: string; key: string };
+  /** The key list's value as found there (base64, as in the Secret): its hash rolls the pods when it changes. */
+  encryptionKeysValue?: string;
 }
 
 export function handlerName(pt: ProcessType): string {
@@ -132,7 +135,21 @@ export function desiredDeployment(
       ...(opts.kedaScales ? {} : { replicas: h.replicas ?? 1 }),
       selector: { matchLabels: handlerSelector(pt) },
       template: {
-        metadata: { labels: labels(pt), annotations: { [CONFIG_HASH_ANNOTATION]: configHash } },
+        metadata: {
+          labels: labels(pt),
+          annotations: {
+            [CONFIG_HASH_ANNOTATION]: configHash,
+            // Pods read the keys at start: a new list (a rotation step) restarts them.
+            ...(opts.encryptionKeys && opts.encryptionKeysValue
+              ? {
+                  [ENCRYPTION_KEYS_HASH_ANNOTATION]: createHash('sha256')
+                    .update(opts.encryptionKeysValue)
+                    .digest('hex')
+                    .slice(0, 16),
+                }
+              : {}),
+          },
+        },
         spec: {
           automountServiceAccountToken: false,
           securityContext: {

@@ -130,6 +130,7 @@ export async function reconcileProcessType(
   }
 
   const keys = opts.encryptionKeys;
+  let keysValue: string | undefined;
   if (keys) {
     // Without it the pods could not start (or, were the reference optional, would write plaintext).
     const secret = await ctx.client.get<KubeObject & { data?: Record<string, string> }>(
@@ -144,12 +145,17 @@ export async function reconcileProcessType(
       );
       return { requeueAfterMs: ctx.recheckMs };
     }
+    keysValue = secret.data[keys.key];
   }
 
   const tenants = ctx.tenants.list().filter((t) => t.metadata.namespace === ns && !isDeleting(t));
   const serverConfig = desiredServerConfig([pt], tenants);
   const autoscaling = await planAutoscaling(ctx.client, pt);
-  const handlerOpts: HandlerOptions = { ...opts, kedaScales: autoscaling.kedaScales };
+  const handlerOpts: HandlerOptions = {
+    ...opts,
+    kedaScales: autoscaling.kedaScales,
+    ...(keysValue ? { encryptionKeysValue: keysValue } : {}),
+  };
   await ctx.client.apply(desiredConfigMap(pt, serverConfig, handlerOpts), FIELD_MANAGER);
   // The ScaledObject first: from the moment spec.replicas is no longer ours, KEDA owns it.
   await applyAutoscaling(ctx.client, pt, handlerOpts, autoscaling);
