@@ -1,4 +1,5 @@
 export * from './gateway-config.js';
+export * from './circuit-breaker.js';
 export * from './headers.js';
 export * from './messages.js';
 export * from './problem.js';
