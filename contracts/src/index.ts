@@ -5,6 +5,7 @@ export * from './messages.js';
 export * from './problem.js';
 export * from './process.js';
 export * from './redis-keys.js';
+export * from './resource-fields.js';
 export * from './resources.js';
 export * from './secret-hash.js';
 export * from './states.js';
