@@ -16,6 +16,8 @@ export interface GatewayEnv {
   logLevel: string;
   idempotencyTtlSeconds: number;
   stateTtlSeconds: number;
+  /** A non-terminal state unchanged for this long is re-checked with the server; 0: never. */
+  stateRecheckSeconds: number;
 }
 
 export function readGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
@@ -105,6 +107,7 @@ export function readGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv
     logLevel,
     idempotencyTtlSeconds: int('STARGATE_IDEMPOTENCY_TTL_SECONDS', 86_400, 60, 30 * 86_400),
     stateTtlSeconds: int('STARGATE_STATE_TTL_SECONDS', 86_400, 60, 365 * 86_400),
+    stateRecheckSeconds: int('STARGATE_STATE_RECHECK_SECONDS', 300, 0, 86_400),
   };
   if (problems.length) throw new Error(`invalid gateway configuration: ${problems.join('; ')}`);
   return result;
