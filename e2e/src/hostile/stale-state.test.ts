@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderData } from '../support/system.js';
 import { type HostileGateway, startHostileGateway } from './support.js';
 
-const RECHECK_MS = 1500;
+const RECHECK_MS = 2500;
 
 let gw: HostileGateway;
 let acme: string;
