@@ -5,14 +5,10 @@ import type { SecureContextOptions } from 'node:tls';
 import { HTTP_HEADERS, isValidCorrelationId, PUBLIC_API_VERSION } from '@stargate/contracts';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import swagger from '@fastify/swagger';
+import { extractHttpContext } from '@stargate/telemetry';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { createRequestObserver } from '../observability/request-observer.js';
-import {
-  extractHttpContext,
-  startServerSpan,
-  traceHeadersOf,
-  tracingEnabled,
-} from '../observability/tracing.js';
+import { startServerSpan, traceHeadersOf, tracingEnabled } from '../observability/tracing.js';
 import { registerHealthRoutes } from '../routes/health.js';
 import { registerOAuthRoutes } from '../routes/oauth.js';
 import { registerProcessTypeRoutes } from '../routes/process-types.js';
