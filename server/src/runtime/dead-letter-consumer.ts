@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Publisher } from '../broker/publisher.js';
 import type { ServerMetrics } from '../observability/metrics.js';
 import type { ProcessStore } from '../store/process-store.js';
-import { eventInfo, publishState } from './process-runner.js';
+import { eventInfo, publishState } from './state-events.js';
 import { correlationIdOf, parseRequest } from './request-message.js';
 
 /**
