@@ -33,6 +33,8 @@ export interface ServerDeps {
   encryptionKeys?: readonly EncryptionKey[];
   retention?: ServerConfig['retention'];
   shutdownGraceMs?: number;
+  /** How long a run owns its process unless renewed (default 30 s). */
+  leaseMs?: number;
 }
 
 export interface StargateServer {
@@ -75,7 +77,21 @@ export function createServer(deps: ServerDeps): StargateServer {
     },
   });
   const { onStoreUnavailable } = outage;
-  const runner = createProcessRunner({ store, publisher, metrics, logger, actor, onStoreUnavailable });
+  const runner = createProcessRunner({
+    store,
+    publisher,
+    metrics,
+    logger,
+    actor,
+    onStoreUnavailable,
+    ...(deps.leaseMs !== undefined ? { leaseMs: deps.leaseMs } : {}),
+  });
+  /** One per work queue channel of the current connection: aborted when that channel is lost. */
+  let channelsLost: AbortController[] = [];
+  const loseChannels = () => {
+    for (const c of channelsLost) c.abort();
+    channelsLost = [];
+  };
 
   /** Runs after every (re)connection: fresh channels, topology, consumers. */
   async function setup(m: ChannelModel): Promise<void> {
@@ -96,12 +112,15 @@ export function createServer(deps: ServerDeps): StargateServer {
     for (const type of deps.types) {
       const ch = await m.createChannel();
       await ch.prefetch(type.concurrency);
+      const lost = new AbortController();
+      channelsLost.push(lost);
+      ch.on('close', () => lost.abort());
       next.push({
         queue: processQueue(type.name),
         channel: ch,
         onMessage: (msg) => {
           observeQueueWait(metrics, type.name, msg);
-          return runner.handle(msg, type);
+          return runner.handle(msg, type, lost.signal);
         },
       });
     }
@@ -142,6 +161,7 @@ export function createServer(deps: ServerDeps): StargateServer {
         pubChannel = undefined;
         lagChannel = undefined;
         consumers.forget();
+        loseChannels();
         if (!stopping) logger.warn({ err: err?.message }, 'RabbitMQ connection lost; reconnecting');
       });
       connection.on('error', (err: Error) => logger.warn({ err: err.message }, 'RabbitMQ connection error'));
@@ -197,6 +217,8 @@ export interface StartServerOptions {
   serverConfig?: ServerConfig;
   logger?: Logger;
   encryptionKeys?: readonly EncryptionKey[];
+  /** How long a run owns its process unless renewed (default 30). */
+  leaseSeconds?: number;
   /** 0 = a random free port; undefined = no health listener. */
   healthPort?: number;
   healthHost?: string;
@@ -235,6 +257,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     ...(options.encryptionKeys ? { encryptionKeys: options.encryptionKeys } : {}),
     ...(options.serverConfig?.retention ? { retention: options.serverConfig.retention } : {}),
     shutdownGraceMs: (options.shutdownGraceSeconds ?? 30) * 1000,
+    ...(options.leaseSeconds !== undefined ? { leaseMs: options.leaseSeconds * 1000 } : {}),
   });
   pool.register(server.metrics.registry);
   try {

@@ -1,7 +1,13 @@
-import { isTerminal, type ProcessError, type ProcessRequestedData } from '@stargate/contracts';
+import {
+  DEFAULT_DELIVERY_LIMIT,
+  isTerminal,
+  type ProcessError,
+  type ProcessRequestedData,
+} from '@stargate/contracts';
 import type { ProcessTypeRuntime } from '../config/process-types.js';
 import type { ProcessDoc } from '../store/process-store.js';
 import { execute } from './execution.js';
+import { deferToOwner, leaseState, newLease } from './lease.js';
 import {
   type Delivery,
   type Disposition,
@@ -37,7 +43,12 @@ async function recordOf(
       version: 1,
       ...(invalid
         ? { status: 'failed' as const, error: invalid, completedAt: now }
-        : { status: 'processing' as const, progress: { percent: 0, currentStep: 'started' } }),
+        : {
+            status: 'processing' as const,
+            progress: { percent: 0, currentStep: 'started' },
+            // Created already started: by this run, which holds it.
+            lease: newLease(rc),
+          }),
       payloadHash: req.payloadHash,
       data: store.seal(req.data),
       attempts: req.attempt,
@@ -58,6 +69,16 @@ function invalidRequest(type: ProcessTypeRuntime, data: unknown): ProcessError |
     code: 'INVALID_REQUEST',
     message: 'the request data does not match the process type schema',
     details: { errors: type.validateRequest.errors ?? [] },
+    retryable: false,
+  };
+}
+
+/** The failure of a process whose runs keep ending without an outcome (a poison request). */
+function tooManyFailedRuns(req: ProcessRequestedData, failedRuns: number): ProcessError {
+  return {
+    code: 'DELIVERY_LIMIT_EXCEEDED',
+    message: 'the request failed to be processed on every delivery: its runs ended without an outcome',
+    details: { attempt: req.attempt, failedRuns },
     retryable: false,
   };
 }
@@ -175,7 +196,29 @@ export async function admit(rc: RunnerContext, d: Delivery): Promise<Disposition
       if (!failed) continue;
       return 'ack';
     }
-    const started = await settleStart(rc, d, doc);
+    const lease = leaseState(rc, doc);
+    if (lease.kind === 'live') {
+      await deferToOwner(rc, d, lease.expiresAt);
+      return 'ack';
+    }
+    const limit = type.queue.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT;
+    if (lease.failedRuns >= limit) {
+      log.error({ failedRuns: lease.failedRuns }, 'runs keep ending without an outcome; failing the process');
+      const failed = await settle(
+        deps,
+        d,
+        doc,
+        {
+          status: 'failed',
+          set: { failedRuns: lease.failedRuns, error: tooManyFailedRuns(req, lease.failedRuns) },
+          note: 'DELIVERY_LIMIT_EXCEEDED',
+        },
+        'failed',
+      );
+      if (!failed) continue;
+      return 'ack';
+    }
+    const started = await settleStart(rc, d, doc, lease.failedRuns);
     if (!started) continue;
     return execute(rc, d, started);
   }
@@ -183,15 +226,31 @@ export async function admit(rc: RunnerContext, d: Delivery): Promise<Disposition
 }
 
 /** Records that this delivery runs the handler (again): the start of its attempt. */
-function settleStart(rc: RunnerContext, d: Delivery, doc: ProcessDoc): Promise<ProcessDoc | null> {
+function settleStart(
+  rc: RunnerContext,
+  d: Delivery,
+  doc: ProcessDoc,
+  failedRuns: number,
+): Promise<ProcessDoc | null> {
   const { req, trace } = d;
   return transition(
     rc.deps,
     doc,
     {
       status: 'processing',
-      set: { attempts: req.attempt, progress: { percent: 0, currentStep: 'started' } },
-      note: req.attempt > 1 ? `attempt ${req.attempt}` : undefined,
+      set: {
+        attempts: req.attempt,
+        progress: { percent: 0, currentStep: 'started' },
+        // Claimed under the version guard: of concurrent deliveries, one run wins the lease.
+        lease: newLease(rc),
+        ...(failedRuns > (doc.failedRuns ?? 0) ? { failedRuns } : {}),
+      },
+      note:
+        failedRuns > (doc.failedRuns ?? 0)
+          ? `run ${failedRuns} ended without an outcome; running again`
+          : req.attempt > 1
+            ? `attempt ${req.attempt}`
+            : undefined,
       unset: ['nextAttempt', 'error'],
     },
     trace,

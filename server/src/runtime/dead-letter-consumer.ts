@@ -76,7 +76,7 @@ export async function handleDeadLetter(
       doc.version,
       { status: 'failed', error, completedAt: new Date(), processType: req.processType },
       eventInfo(deps.actor, trace, error.code),
-      ['nextAttempt'],
+      ['nextAttempt', 'lease'],
     );
     if (!failed) continue;
     deps.metrics.deadLettered.inc({ type: req.processType });

@@ -3,6 +3,7 @@ import * as otel from '@opentelemetry/api';
 import { type HandlerContext, RuntimeAbort } from '../handlers/define-handler.js';
 import { startChildSpan, withSpan } from '../observability/tracing.js';
 import type { ProcessDoc } from '../store/process-store.js';
+import { keepLease, releaseLease } from './lease.js';
 import { recordOutcome } from './outcome.js';
 import { createProgressCoalescer } from './progress-coalescer.js';
 import type { Delivery, Disposition, HandlerOutcome, RunnerContext } from './runner-context.js';
@@ -13,6 +14,24 @@ import { eventInfo, publishState } from './state-events.js';
  * coalesced progress writes, the delayed `processing` event; then records the outcome.
  */
 export async function execute(rc: RunnerContext, d: Delivery, initial: ProcessDoc): Promise<Disposition> {
+  const owner = initial.lease?.owner;
+  let disposition: Disposition | undefined;
+  try {
+    disposition = await run(rc, d, initial, owner);
+    return disposition;
+  } finally {
+    // A run that records no outcome (shutdown, lost channel, store failure) hands the process
+    // back at once: the next delivery runs it without waiting for the lease to expire.
+    if (owner && disposition !== 'ack') await releaseLease(rc, initial.processId, owner, d.log);
+  }
+}
+
+async function run(
+  rc: RunnerContext,
+  d: Delivery,
+  initial: ProcessDoc,
+  owner: string | undefined,
+): Promise<Disposition> {
   const { deps } = rc;
   const { store } = deps;
   const { type, req, trace, log } = d;
@@ -20,6 +39,12 @@ export async function execute(rc: RunnerContext, d: Delivery, initial: ProcessDo
   const controller = new AbortController();
   rc.running.set(doc.processId, controller);
   const timer = setTimeout(() => controller.abort(new RuntimeAbort('timeout')), type.timeoutMs);
+  // Its ack can no longer be given: RabbitMQ hands the request to another worker, so this run stops.
+  const channelLost = () => controller.abort(new RuntimeAbort('channel-lost'));
+  if (d.channel?.aborted) channelLost();
+  else d.channel?.addEventListener('abort', channelLost, { once: true });
+  const leaseLost = () => controller.abort(new RuntimeAbort('lease-lost'));
+  const stopRenewal = owner ? keepLease(rc, doc.processId, owner, leaseLost, log) : () => undefined;
   // `processing` becomes visible (published) only if the handler is still running after a while.
   let visible: Promise<void> | undefined;
   const showProcessing = setTimeout(() => {
@@ -42,6 +67,7 @@ export async function execute(rc: RunnerContext, d: Delivery, initial: ProcessDo
         if (fresh) doc = fresh;
         if (fresh?.cancelRequested || (fresh && isTerminal(fresh.status)))
           controller.abort(new RuntimeAbort('cancelled'));
+        else if (owner && fresh?.lease?.owner !== owner) leaseLost();
         return;
       }
       doc = written;
@@ -95,6 +121,8 @@ export async function execute(rc: RunnerContext, d: Delivery, initial: ProcessDo
   } finally {
     handlerSpan.end();
     clearTimeout(timer);
+    stopRenewal();
+    d.channel?.removeEventListener('abort', channelLost);
     rc.running.delete(doc.processId);
     deps.metrics.handlerDuration.observe(
       { type: type.name },

@@ -76,6 +76,11 @@ export async function recordOutcome(
       log.info('shutting down: returning the request to the queue');
       return 'requeue';
     }
+    if (reason === 'channel-lost' || reason === 'lease-lost') {
+      // Nothing is recorded: the run that holds the process now (or the redelivery) decides.
+      log.warn({ reason }, 'handler aborted: this worker no longer owns the run');
+      return 'requeue';
+    }
     if (isStoreFailure(ran.error)) throw ran.error;
   }
   const outcome = checkedResult(d, ran);
@@ -114,6 +119,7 @@ export async function recordOutcome(
             progress: { percent: last?.percent ?? 0, currentStep: `retry ${req.attempt + 1} scheduled` },
           },
           note: 'retry scheduled',
+          unset: ['lease'],
         });
         if (scheduled) {
           deps.metrics.retries.inc({ type: type.name });

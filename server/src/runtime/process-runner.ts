@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ProcessRequestedData } from '@stargate/contracts';
 import type { ConsumeMessage } from 'amqplib';
 import type { ProcessTypeRuntime } from '../config/process-types.js';
@@ -5,6 +6,7 @@ import { RuntimeAbort } from '../handlers/define-handler.js';
 import { extractTrace, startConsumerSpan, traceHeaders, withSpan } from '../observability/tracing.js';
 import { isStoreUnavailable } from '../store/process-store.js';
 import { admit } from './admission.js';
+import { LEASE_MS } from './lease.js';
 import { correlationIdOf, MalformedMessageError, parseRequest } from './request-message.js';
 import {
   type Disposition,
@@ -17,7 +19,8 @@ import {
 export type { Disposition, RunnerDeps } from './runner-context.js';
 
 export interface ProcessRunner {
-  handle(msg: ConsumeMessage, type: ProcessTypeRuntime): Promise<Disposition>;
+  /** `channel` aborts when the delivery's channel is lost: a handler running for it is aborted. */
+  handle(msg: ConsumeMessage, type: ProcessTypeRuntime, channel?: AbortSignal): Promise<Disposition>;
   /** Aborts the handler of `processId` if it runs here; returns whether it did. */
   cancelRunning(processId: string): boolean;
   abortAll(reason: 'shutdown'): void;
@@ -37,6 +40,9 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
     running: new Map(),
     progressIntervalMs: deps.progressIntervalMs ?? PROGRESS_INTERVAL_MS,
     visibleAfterMs: deps.processingVisibleAfterMs ?? PROCESSING_VISIBLE_AFTER_MS,
+    instanceId: deps.instanceId ?? `${deps.actor}:${randomUUID().slice(0, 8)}`,
+    leaseMs: deps.leaseMs ?? LEASE_MS,
+    runs: 0,
   };
   let active = 0;
   let idleWaiters: (() => void)[] = [];
@@ -49,7 +55,7 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
   };
 
   return {
-    async handle(msg, type) {
+    async handle(msg, type, channel) {
       let req: ProcessRequestedData;
       try {
         req = parseRequest(msg);
@@ -80,7 +86,7 @@ export function createProcessRunner(deps: RunnerDeps): ProcessRunner {
       active += 1;
       try {
         // Active for the whole delivery, so the store's MongoDB spans and the handler span hang below it.
-        return await withSpan(span, parent, () => admit(rc, { type, req, trace, log, span }));
+        return await withSpan(span, parent, () => admit(rc, { type, req, trace, log, span, channel }));
       } catch (err) {
         if (isStoreUnavailable(err)) {
           logger.warn(

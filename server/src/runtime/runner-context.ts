@@ -21,6 +21,10 @@ export interface RunnerDeps {
   progressIntervalMs?: number;
   /** `processing` is published only when the handler is running longer than this (default PROCESSING_VISIBLE_AFTER_MS). */
   processingVisibleAfterMs?: number;
+  /** Names this worker instance in the leases it takes (default: the actor and a random suffix). */
+  instanceId?: string;
+  /** How long a run owns its process unless renewed (default LEASE_MS). */
+  leaseMs?: number;
 }
 
 export const MAX_RACE_LOOPS = 5;
@@ -39,6 +43,10 @@ export interface RunnerContext {
   running: Map<string, AbortController>;
   progressIntervalMs: number;
   visibleAfterMs: number;
+  instanceId: string;
+  leaseMs: number;
+  /** Runs started here (each lease owner is `instanceId#run`). */
+  runs: number;
 }
 
 /** One delivery of a request, parsed, with what every step of it logs and traces under. */
@@ -48,6 +56,8 @@ export interface Delivery {
   trace: TraceHeaders & { correlationId: string };
   log: Logger;
   span: Span;
+  /** Aborted when the channel the delivery came on is lost (its ack can no longer be given). */
+  channel?: AbortSignal | undefined;
 }
 
 /** How the handler's run ended. */

@@ -32,7 +32,8 @@ export async function transition(
     doc.version,
     { ...set, status, ...(terminal ? { completedAt: new Date() } : {}) },
     eventInfo(deps.actor, trace, note),
-    terminal ? [...unset, 'nextAttempt'] : unset,
+    // A final state ends every run: no retry pending, no lease held.
+    terminal ? [...unset, 'nextAttempt', 'lease'] : unset,
   );
 }
 
