@@ -5,6 +5,7 @@ export * from './problem.js';
 export * from './process.js';
 export * from './redis-keys.js';
 export * from './resources.js';
+export * from './scopes.js';
 export * from './secret-hash.js';
 export * from './states.js';
 export * from './topology.js';

@@ -3,7 +3,7 @@
  * The CRDs in crds/ are the schema the API server enforces; these mirror them.
  * Both kinds are namespaced: a Tenant refers to ProcessTypes of its own namespace.
  */
-import type { Operation } from './states.js';
+import type { Operation } from './scopes.js';
 
 export const API_GROUP = 'stargate.io';
 export const API_VERSION = 'v1alpha1';
