@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { HTTP_HEADERS, isValidCorrelationId, PUBLIC_API_VERSION } from '@stargate/contracts';
+import { API_BASE_PATH, HTTP_HEADERS, isValidCorrelationId, PUBLIC_API_VERSION } from '@stargate/contracts';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { createRequestObserver } from '../observability/request-observer.js';
+import { registerProcessApi } from '../processes/process-api.js';
 import {
   extractHttpContext,
   startServerSpan,
@@ -12,9 +13,7 @@ import {
 } from '../observability/tracing.js';
 import { registerHealthRoutes } from '../routes/health.js';
 import { registerOAuthRoutes } from '../routes/oauth.js';
-import { registerProcessTypeRoutes } from '../routes/process-types.js';
-import { registerProcessRoutes } from '../routes/processes.js';
-import { API_PREFIX, type GatewayContext } from './context.js';
+import type { GatewayContext } from './context.js';
 import { DEFAULT_BODY_LIMIT } from './body-limit.js';
 import { GatewayError } from './errors.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
@@ -177,9 +176,8 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   });
 
   await app.register(async (scope) => registerOAuthRoutes(scope, ctx));
-  await app.register(async (scope) => registerOAuthRoutes(scope, ctx), { prefix: API_PREFIX });
-  await app.register(async (scope) => registerProcessRoutes(scope, ctx), { prefix: API_PREFIX });
-  await app.register(async (scope) => registerProcessTypeRoutes(scope, ctx), { prefix: API_PREFIX });
+  await app.register(async (scope) => registerOAuthRoutes(scope, ctx), { prefix: API_BASE_PATH });
+  await app.register(async (scope) => registerProcessApi(scope, ctx), { prefix: API_BASE_PATH });
   await app.register(async (scope) => registerHealthRoutes(scope, ctx));
   return app;
 }
