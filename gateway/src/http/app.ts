@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { API_BASE_PATH, HTTP_HEADERS, isValidCorrelationId, PUBLIC_API_VERSION } from '@stargate/contracts';
+import {
+  API_BASE_PATH,
+  API_ROUTES,
+  HTTP_HEADERS,
+  isValidCorrelationId,
+  PUBLIC_API_VERSION,
+} from '@stargate/contracts';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -168,7 +174,7 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
           oauth2: {
             type: 'oauth2',
-            flows: { clientCredentials: { tokenUrl: `${ctx.publicUrl}/oauth/token`, scopes: {} } },
+            flows: { clientCredentials: { tokenUrl: `${ctx.publicUrl}${API_ROUTES.token}`, scopes: {} } },
           },
         },
       },
