@@ -26,10 +26,10 @@ export function openApiPath(route: string): string {
 }
 
 /** `/api/stargate/processes` (submit, list). */
-export const PROCESSES_PATH = `${API_BASE_PATH}${API_ROUTES.processes}`;
+export const PROCESSES_PATH = `${API_BASE_PATH}${API_ROUTES.processes}` as const;
 
 /** `/api/stargate/process-types`. */
-export const PROCESS_TYPES_PATH = `${API_BASE_PATH}${API_ROUTES.processTypes}`;
+export const PROCESS_TYPES_PATH = `${API_BASE_PATH}${API_ROUTES.processTypes}` as const;
 
 /** Relative, as specified: `/api/stargate/processes/{processId}`. */
 export function statusPath(processId: string): string {

@@ -22,7 +22,7 @@ import { cpus, totalmem } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import { createClient } from '@stargate/client-sdk';
-import { PROCESSES_PATH, processQueue, QUEUES, statusPath } from '@stargate/contracts';
+import { PROCESSES_PATH, processQueue, QUEUES, scopeFor, statusPath } from '@stargate/contracts';
 import { connect } from 'amqplib';
 import { Redis } from 'ioredis';
 import { importPKCS8, SignJWT } from 'jose';
@@ -119,7 +119,7 @@ async function startPeer(redisUrl: string, view: unknown, jwtCache?: number) {
   const redis = new Redis(redisUrl);
   await redis.set(`${prefix}:p:acme:${processId}`, JSON.stringify(view), 'EX', 3600);
   redis.disconnect();
-  const token = await new SignJWT({ tid: 'acme', scope: 'process:order:read' })
+  const token = await new SignJWT({ tid: 'acme', scope: scopeFor('order', 'read') })
     .setProtectedHeader({ alg: 'ES256', kid: 'peer' })
     .setIssuer(issuer)
     .setAudience(audience)
