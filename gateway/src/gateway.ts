@@ -1,3 +1,4 @@
+import type { SecureContextOptions } from 'node:tls';
 import { redisKeys } from '@stargate/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -46,6 +47,8 @@ export interface GatewayDeps {
   confirmTimeoutMs?: number;
   rateLimitCooldownMs?: number;
   defaultMetrics?: boolean;
+  /** Serve HTTPS with these settings (http/tls-files.ts); default plain HTTP. */
+  https?: SecureContextOptions;
 }
 
 export interface Gateway {
@@ -148,7 +151,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     now,
     lifecycle,
   };
-  const app = await buildApp(context);
+  const app = await buildApp(context, deps.https ? { https: deps.https } : {});
   trackConnections(app.server, metrics);
 
   return {

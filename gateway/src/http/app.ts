@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
 import {
   API_BASE_PATH,
   API_ROUTES,
@@ -50,9 +53,23 @@ function endServerSpan(request: FastifyRequest, status: number | undefined): voi
   span.end();
 }
 
-export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
+export async function buildApp(
+  ctx: GatewayContext,
+  options: {
+    /** Serve HTTPS with these (checked) settings, see tls-files.ts; default plain HTTP. */
+    https?: SecureContextOptions;
+  } = {},
+): Promise<FastifyInstance> {
   const requestObserver = createRequestObserver(ctx.metrics, ctx.now);
+  const { https } = options;
   const app = Fastify({
+    // An https.Server: its setSecureContext swaps a renewed certificate in (tls-reloader.ts).
+    ...(https
+      ? {
+          serverFactory: (handler: Parameters<typeof createHttpsServer>[1]) =>
+            createHttpsServer(https, handler) as unknown as Server,
+        }
+      : {}),
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // Routes that take more (submit) say so and decide per caller before reading (body-limit.ts).
     bodyLimit: DEFAULT_BODY_LIMIT,
