@@ -7,6 +7,7 @@ export * from './process.js';
 export * from './redis-keys.js';
 export * from './resource-fields.js';
 export * from './resources.js';
+export * from './scopes.js';
 export * from './secret-hash.js';
 export * from './states.js';
 export * from './topology.js';

@@ -5,7 +5,7 @@
  * which the compiler ties to these types: change a type there and here together).
  * Both kinds are namespaced: a Tenant refers to ProcessTypes of its own namespace.
  */
-import type { Operation } from './states.js';
+import type { Operation } from './scopes.js';
 
 export const API_GROUP = 'stargate.io';
 export const API_VERSION = 'v1alpha1';
