@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
 import { HTTP_HEADERS, isValidCorrelationId, PUBLIC_API_VERSION } from '@stargate/contracts';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import swagger from '@fastify/swagger';
+import { extractHttpContext } from '@stargate/telemetry';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { createRequestObserver } from '../observability/request-observer.js';
-import {
-  extractHttpContext,
-  startServerSpan,
-  traceHeadersOf,
-  tracingEnabled,
-} from '../observability/tracing.js';
+import { startServerSpan, traceHeadersOf, tracingEnabled } from '../observability/tracing.js';
 import { registerHealthRoutes } from '../routes/health.js';
 import { registerOAuthRoutes } from '../routes/oauth.js';
 import { registerProcessTypeRoutes } from '../routes/process-types.js';
@@ -45,9 +44,23 @@ function endServerSpan(request: FastifyRequest, status: number | undefined): voi
   span.end();
 }
 
-export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
+export async function buildApp(
+  ctx: GatewayContext,
+  options: {
+    /** Serve HTTPS with these (checked) settings, see tls-files.ts; default plain HTTP. */
+    https?: SecureContextOptions;
+  } = {},
+): Promise<FastifyInstance> {
   const requestObserver = createRequestObserver(ctx.metrics, ctx.now);
+  const { https } = options;
   const app = Fastify({
+    // An https.Server: its setSecureContext swaps a renewed certificate in (tls-reloader.ts).
+    ...(https
+      ? {
+          serverFactory: (handler: Parameters<typeof createHttpsServer>[1]) =>
+            createHttpsServer(https, handler) as unknown as Server,
+        }
+      : {}),
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // Routes that take more (submit) say so and decide per caller before reading (body-limit.ts).
     bodyLimit: DEFAULT_BODY_LIMIT,

@@ -4,6 +4,7 @@ import {
   CommandAcceptedSchema,
   cancelRoutingKey,
   cloudEvent,
+  createCircuitBreaker,
   EXCHANGES,
   HTTP_HEADERS,
   isTerminal,
@@ -40,7 +41,6 @@ import { GatewayError } from '../http/errors.js';
 import { payloadHash } from '../idempotency/idempotency-store.js';
 import { ProcessIdsUnavailableError } from '../idempotency/process-id-allocator.js';
 import { redactSensitive } from '../observability/logger.js';
-import { createCircuitBreaker } from '../ratelimit/circuit-breaker.js';
 import { takePrefetchedState } from '../state/prefetched-state.js';
 import { etagMatches, etagOf, present, statusUrl } from './process-view.js';
 
