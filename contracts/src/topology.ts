@@ -30,8 +30,25 @@ export function retryQueue(processType: string): string {
   return `stargate.retry.${processType}`;
 }
 
-/** How many deliveries of one message before RabbitMQ dead-letters it (quorum queue `x-delivery-limit`). */
+/**
+ * How many runs of one request may end without an outcome (the worker died or stalled past its
+ * lease) before the server fails the process with DELIVERY_LIMIT_EXCEEDED. The server counts
+ * them on the process record; requeues caused by shutdowns, channel losses and store outages
+ * do not count.
+ */
 export const DEFAULT_DELIVERY_LIMIT = 5;
+
+/**
+ * The broker's own `x-delivery-limit` on a work queue: a backstop far above the counted limit
+ * (a message that keeps coming back without ever reaching a handler still ends in the
+ * dead-letter sink, which marks its process failed).
+ */
+export const BROKER_DELIVERY_BACKSTOP = 50;
+
+/** The work queue's `x-delivery-limit` for a counted limit of `deliveryLimit` failed runs. */
+export function brokerDeliveryLimit(deliveryLimit = DEFAULT_DELIVERY_LIMIT): number {
+  return Math.max(BROKER_DELIVERY_BACKSTOP, 10 * deliveryLimit);
+}
 
 /**
  * Requests a type's work queue holds at most (`x-max-length`). When it is full, RabbitMQ
@@ -53,7 +70,7 @@ export interface ProcessQueueSettings {
 export function processQueueArguments(settings: ProcessQueueSettings = {}): Record<string, unknown> {
   return {
     'x-queue-type': 'quorum',
-    'x-delivery-limit': settings.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT,
+    'x-delivery-limit': brokerDeliveryLimit(settings.deliveryLimit),
     'x-dead-letter-exchange': EXCHANGES.dead,
     'x-dead-letter-strategy': 'at-most-once',
     'x-max-length': settings.maxLength ?? DEFAULT_MAX_QUEUE_LENGTH,

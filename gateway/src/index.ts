@@ -56,6 +56,7 @@ export type StartGatewayOptions = GatewayConfigOption & {
   clock?: { now(): number };
   idempotencyTtlSeconds?: number;
   stateTtlSeconds?: number;
+  stateRecheckAfterMs?: number;
   rpcDeadlineMs?: number;
   confirmTimeoutMs?: number;
   rateLimitCooldownMs?: number;
@@ -134,6 +135,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       ...(options.redisPrefix ? { redisPrefix: options.redisPrefix } : {}),
       ...(options.idempotencyTtlSeconds ? { idempotencyTtlSeconds: options.idempotencyTtlSeconds } : {}),
       ...(options.stateTtlSeconds ? { stateTtlSeconds: options.stateTtlSeconds } : {}),
+      ...(options.stateRecheckAfterMs !== undefined
+        ? { stateRecheckAfterMs: options.stateRecheckAfterMs }
+        : {}),
       ...(options.rpcDeadlineMs ? { rpcDeadlineMs: options.rpcDeadlineMs } : {}),
       ...(options.confirmTimeoutMs ? { confirmTimeoutMs: options.confirmTimeoutMs } : {}),
       ...(options.rateLimitCooldownMs !== undefined

@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     logger,
     idempotencyTtlSeconds: env.idempotencyTtlSeconds,
     stateTtlSeconds: env.stateTtlSeconds,
+    stateRecheckAfterMs: env.stateRecheckSeconds * 1000,
     defaultMetrics: true,
   });
   logger.info(

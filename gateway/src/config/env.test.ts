@@ -21,6 +21,7 @@ describe('gateway environment', () => {
       config: { kind: 'file', path: '/etc/stargate/gateway.yaml' },
       idempotencyTtlSeconds: 86400,
       stateTtlSeconds: 86400,
+      stateRecheckSeconds: 300,
       logLevel: 'info',
     });
   });

@@ -18,6 +18,8 @@ export interface GatewayEnv {
   stateTtlSeconds: number;
   /** HTTPS served by the gateway itself: both files set, or neither (plain HTTP). */
   tls?: { certFile: string; keyFile: string; caFile?: string };
+  /** A non-terminal state unchanged for this long is re-checked with the server; 0: never. */
+  stateRecheckSeconds: number;
 }
 
 export function readGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
@@ -116,6 +118,7 @@ export function readGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv
     idempotencyTtlSeconds: int('STARGATE_IDEMPOTENCY_TTL_SECONDS', 86_400, 60, 30 * 86_400),
     stateTtlSeconds: int('STARGATE_STATE_TTL_SECONDS', 86_400, 60, 365 * 86_400),
     ...(certFile && keyFile ? { tls: { certFile, keyFile, ...(caFile ? { caFile } : {}) } } : {}),
+    stateRecheckSeconds: int('STARGATE_STATE_RECHECK_SECONDS', 300, 0, 86_400),
   };
   if (problems.length) throw new Error(`invalid gateway configuration: ${problems.join('; ')}`);
   return result;

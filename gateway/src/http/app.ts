@@ -2,22 +2,23 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { SecureContextOptions } from 'node:tls';
-import { HTTP_HEADERS, isValidCorrelationId, PUBLIC_API_VERSION } from '@stargate/contracts';
+import {
+  API_BASE_PATH,
+  API_ROUTES,
+  HTTP_HEADERS,
+  isValidCorrelationId,
+  PUBLIC_API_VERSION,
+} from '@stargate/contracts';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import swagger from '@fastify/swagger';
+import { extractHttpContext } from '@stargate/telemetry';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { createRequestObserver } from '../observability/request-observer.js';
-import {
-  extractHttpContext,
-  startServerSpan,
-  traceHeadersOf,
-  tracingEnabled,
-} from '../observability/tracing.js';
+import { registerProcessApi } from '../processes/process-api.js';
+import { startServerSpan, traceHeadersOf, tracingEnabled } from '../observability/tracing.js';
 import { registerHealthRoutes } from '../routes/health.js';
 import { registerOAuthRoutes } from '../routes/oauth.js';
-import { registerProcessTypeRoutes } from '../routes/process-types.js';
-import { registerProcessRoutes } from '../routes/processes.js';
-import { API_PREFIX, type GatewayContext } from './context.js';
+import type { GatewayContext } from './context.js';
 import { DEFAULT_BODY_LIMIT } from './body-limit.js';
 import { GatewayError } from './errors.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
@@ -186,7 +187,7 @@ export async function buildApp(
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
           oauth2: {
             type: 'oauth2',
-            flows: { clientCredentials: { tokenUrl: `${ctx.publicUrl}/oauth/token`, scopes: {} } },
+            flows: { clientCredentials: { tokenUrl: `${ctx.publicUrl}${API_ROUTES.token}`, scopes: {} } },
           },
         },
       },
@@ -194,9 +195,8 @@ export async function buildApp(
   });
 
   await app.register(async (scope) => registerOAuthRoutes(scope, ctx));
-  await app.register(async (scope) => registerOAuthRoutes(scope, ctx), { prefix: API_PREFIX });
-  await app.register(async (scope) => registerProcessRoutes(scope, ctx), { prefix: API_PREFIX });
-  await app.register(async (scope) => registerProcessTypeRoutes(scope, ctx), { prefix: API_PREFIX });
+  await app.register(async (scope) => registerOAuthRoutes(scope, ctx), { prefix: API_BASE_PATH });
+  await app.register(async (scope) => registerProcessApi(scope, ctx), { prefix: API_BASE_PATH });
   await app.register(async (scope) => registerHealthRoutes(scope, ctx));
   return app;
 }

@@ -80,6 +80,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       help: 'Audit records that could not be handed to the broker',
       registers,
     }),
+    stateRechecks: new Counter({
+      name: 'gateway_state_rechecks_total',
+      help: 'Stale non-terminal states re-checked with the server, by result (refreshed, current, skipped, failed)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
     redisErrors: new Counter({
       name: 'gateway_redis_errors_total',
       help: 'Redis operations that failed, by operation',

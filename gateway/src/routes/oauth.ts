@@ -1,3 +1,4 @@
+import { API_ROUTES } from '@stargate/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   type ClientAuthentication,
@@ -145,7 +146,7 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayCont
   }
 
   app.post(
-    '/oauth/token',
+    API_ROUTES.token,
     {
       // A form of a few fields: a large body is refused from its Content-Length, unread.
       bodyLimit: DEFAULT_BODY_LIMIT,
@@ -304,7 +305,7 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayCont
     { schema: { summary: 'RFC 8414 authorization server metadata', tags: ['oauth'] } },
     async () => ({
       issuer: ctx.issuer,
-      token_endpoint: `${ctx.publicUrl}/oauth/token`,
+      token_endpoint: `${ctx.publicUrl}${API_ROUTES.token}`,
       revocation_endpoint: `${ctx.publicUrl}/oauth/revoke`,
       jwks_uri: `${ctx.publicUrl}/.well-known/jwks.json`,
       grant_types_supported: ['client_credentials', 'refresh_token'],

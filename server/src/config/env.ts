@@ -15,6 +15,8 @@ export interface ServerEnv {
   healthPort: number;
   logLevel: string;
   shutdownGraceSeconds: number;
+  /** STARGATE_LEASE_SECONDS: how long a run owns its process unless renewed. */
+  leaseSeconds: number;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -79,5 +81,6 @@ export async function readServerEnv(env: NodeJS.ProcessEnv): Promise<ServerEnv> 
     healthPort: integer(env, 'STARGATE_HEALTH_PORT', 9090, 0, 65535),
     logLevel: env.STARGATE_LOG_LEVEL?.trim() || 'info',
     shutdownGraceSeconds: integer(env, 'STARGATE_SHUTDOWN_GRACE_SECONDS', 30, 0, 3600),
+    leaseSeconds: integer(env, 'STARGATE_LEASE_SECONDS', 30, 1, 3600),
   };
 }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFieldCipher, type EncryptionKey, parseEncryptionKeys } from '../crypto/field-cipher.js';
 import { createRetentionJob } from '../retention/retention-job.js';
 import { type RunningServer, startServer } from '../server.js';
-import { type GatewayDouble, gatewayDouble, quietLogger } from '../test-support.js';
+import { type GatewayDouble, gatewayDouble, quietLogger } from '../testing/gateway-double.js';
 
 const key = (kid: string): EncryptionKey => ({ kid, key: randomBytes(32) });
 const order = {

@@ -40,6 +40,13 @@ export interface ProcessDoc {
   /** Set while a retry is scheduled: requests of older attempts are stale duplicates. */
   nextAttempt?: number;
   cancelRequested?: boolean;
+  /**
+   * The worker running the handler, until when (renewed while it runs, released when the run
+   * ends). A delivery finding a live lease of another worker does not run the handler.
+   */
+  lease?: ProcessLease;
+  /** Runs that ended without an outcome and without releasing their lease (the worker died or stalled). */
+  failedRuns?: number;
   correlationId?: string;
   submittedAt: string;
   createdAt: Date;
@@ -50,6 +57,12 @@ export interface ProcessDoc {
    * (absent on a cancel placeholder, which is no process yet).
    */
   history?: HistoryEntry[];
+}
+
+/** Who runs a process's handler now, and until when unless renewed. */
+export interface ProcessLease {
+  owner: string;
+  expiresAt: Date;
 }
 
 /** One recorded state change: the version it created, who wrote it and why. */
@@ -129,6 +142,10 @@ export interface ProcessStore {
     unset?: readonly (keyof ProcessDoc)[],
     version?: number,
   ): Promise<void>;
+  /** Extends `owner`'s lease; false when `owner` holds it no more (released, or taken over after it expired). */
+  renewLease(processId: string, owner: string, expiresAt: Date): Promise<boolean>;
+  /** Drops `owner`'s lease (no-op when another holds it). */
+  releaseLease(processId: string, owner: string): Promise<void>;
   events(processId: string): Promise<ProcessEventDoc[]>;
   list(query: ListQuery): Promise<ProcessPage>;
   toView(doc: ProcessDoc): ProcessView;
@@ -243,6 +260,20 @@ export function createProcessStore(db: Db, cipher: FieldCipher): ProcessStore {
         const change: Record<string, unknown> = { $set: set };
         if (unset.length > 0) change.$unset = Object.fromEntries(unset.map((k) => [k, '']));
         await processes.updateOne({ processId, ...(version !== undefined ? { version } : {}) }, change);
+      });
+    },
+    renewLease(processId, owner, expiresAt) {
+      return traced(COLLECTIONS.processes, 'update', async () => {
+        const r = await processes.updateOne(
+          { processId, 'lease.owner': owner },
+          { $set: { 'lease.expiresAt': expiresAt } },
+        );
+        return r.matchedCount === 1;
+      });
+    },
+    releaseLease(processId, owner) {
+      return traced(COLLECTIONS.processes, 'update', async () => {
+        await processes.updateOne({ processId, 'lease.owner': owner }, { $unset: { lease: '' } });
       });
     },
     events(processId) {

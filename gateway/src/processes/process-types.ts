@@ -1,21 +1,19 @@
-import type { ProcessTypeInfo } from '@stargate/contracts';
-import type { FastifyInstance } from 'fastify';
-import { authenticate, enforceRateLimit } from '../auth/authenticate.js';
+/** `GET /process-types`: the process types this token may use, with schemas and polling hints. */
+import { API_ROUTES, type ProcessTypeInfo, scopeFor } from '@stargate/contracts';
 import type { GatewayContext } from '../http/context.js';
+import { rule } from './guard.js';
+import type { ProcessApi } from './route-schemas.js';
 
-export async function registerProcessTypeRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
-  app.get(
-    '/process-types',
+export function registerProcessTypeRoutes(api: ProcessApi, ctx: GatewayContext): void {
+  api.get(
+    API_ROUTES.processTypes,
     {
       schema: {
         summary: 'The process types this token may use, with schemas and polling hints',
         tags: ['processes'],
         security: [{ bearer: [] }],
       },
-      preValidation: async (request, reply) => {
-        request.auditInfo = { action: 'process-types' };
-        await enforceRateLimit(ctx, await authenticate(ctx, request), reply);
-      },
+      config: rule('process-types'),
     },
     async (request) => {
       const principal = request.principal!;
@@ -23,9 +21,7 @@ export async function registerProcessTypeRoutes(app: FastifyInstance, ctx: Gatew
       const items: ProcessTypeInfo[] = [];
       for (const grant of principal.tenant.processTypes) {
         const type = config.processType.get(grant.name);
-        const operations = grant.operations.filter((op) =>
-          principal.scopes.has(`process:${grant.name}:${op}`),
-        );
+        const operations = grant.operations.filter((op) => principal.scopes.has(scopeFor(grant.name, op)));
         if (!type || operations.length === 0) continue;
         items.push({
           name: type.name,

@@ -1,4 +1,5 @@
 import { type ProcessStatusBody, type ProcessView, presentStatus, statusPath } from '@stargate/contracts';
+import type { FastifyReply } from 'fastify';
 import type { GatewayContext } from '../http/context.js';
 
 /** Absolute, for the Location header (the bodies carry the relative statusUrl). */
@@ -21,4 +22,9 @@ export function etagMatches(header: unknown, etag: string): boolean {
   if (typeof header !== 'string') return false;
   if (header.trim() === '*') return true;
   return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
+/** 304 with no body: the client's copy is current (the route's typed reply has no 304 body). */
+export function sendNotModified(reply: FastifyReply): void {
+  reply.code(304).send();
 }
