@@ -133,20 +133,17 @@ describe('error bodies', () => {
   it('answers every other refusal with {error, message, timestamp}', async () => {
     const order = { processType: 'order', clientProcessId: 'CT-E', data: orderData('CT-E') };
     expectError(await http(`${url}/api/stargate/processes`, { body: order }), 401, 'INVALID_TOKEN');
-    expectError(
-      await http(`${url}/api/stargate/processes`, { token: 'not-a-token', body: order }),
-      401,
-      'INVALID_TOKEN',
-    );
+    const badToken = await http(`${url}/api/stargate/processes`, { token: 'not-a-token', body: order });
+    expectError(badToken, 401, 'INVALID_TOKEN');
+    expect(badToken.body).toMatchObject({ message: 'Token expired or invalid' });
+    expect(badToken.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
     const globex = await stack.token('globex');
-    expectError(
-      await http(`${url}/api/stargate/processes`, {
-        token: globex,
-        body: { processType: 'shipping', clientProcessId: 'CT-S', data: {} },
-      }),
-      403,
-      'INSUFFICIENT_PERMISSIONS',
-    );
+    const forbidden = await http(`${url}/api/stargate/processes`, {
+      token: globex,
+      body: { processType: 'shipping', clientProcessId: 'CT-S', data: {} },
+    });
+    expectError(forbidden, 403, 'INSUFFICIENT_PERMISSIONS');
+    expect((forbidden.body as { message: string }).message).toMatch(/^ProcessType not authorized/);
     expectError(
       await http(`${url}/api/stargate/processes/PROC-20200101-00001`, { token: acme }),
       404,
@@ -205,7 +202,11 @@ describe('error bodies', () => {
     const limited = answers.find((a) => a.status === 429);
     expect(limited, answers.map((a) => a.status).join(',')).toBeDefined();
     expectError(limited!, 429, 'RATE_LIMIT_EXCEEDED');
-    expect(limited!.body).toMatchObject({ retryAfter: expect.any(Number) });
+    expect(limited!.body).toMatchObject({
+      retryAfter: expect.any(Number),
+      // The specification's wording; globex: 120 requests per minute.
+      message: 'Request rate limit exceeded (120 req/min)',
+    });
     expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 });

@@ -28,7 +28,8 @@ export function requireScope(principal: Principal, processType: string, operatio
   if (!principal.scopes.has(scopeFor(processType, operation))) {
     throw new GatewayError(
       'INSUFFICIENT_PERMISSIONS',
-      `The token lacks the scope ${scopeFor(processType, operation)}`,
+      // The specification's wording first, then what exactly is missing.
+      `ProcessType not authorized: the token lacks the scope ${scopeFor(processType, operation)}`,
       { authFailure: 'scope' },
     );
   }
@@ -54,6 +55,12 @@ export async function enforceRateLimit(
   if (!decision.allowed) {
     ctx.metrics.rateLimitExceeded.inc({ tenant: principal.tenant.id });
     const retryAfter = retryAfterSeconds(decision);
-    throw new GatewayError('RATE_LIMIT_EXCEEDED', 'Too many requests; slow down', { retryAfter });
+    // The specification's wording, with the limit of the bucket that refused.
+    const refusing = decision.buckets.reduce((a, b) => (b.retryAfterMs > a.retryAfterMs ? b : a));
+    throw new GatewayError(
+      'RATE_LIMIT_EXCEEDED',
+      `Request rate limit exceeded (${refusing.spec.requestsPerMinute} req/min)`,
+      { retryAfter },
+    );
   }
 }
