@@ -258,6 +258,23 @@ describe('hostile but valid-looking requests', () => {
     }
   });
 
+  it('answers a method a path does not take with 405 and Allow, an unknown path with 404', async () => {
+    for (const [method, path, allow] of [
+      ['DELETE', '/api/stargate/processes/PROC-20200101-00001', 'GET, HEAD'],
+      ['PUT', '/api/stargate/processes', 'GET, HEAD, POST'],
+      ['GET', '/api/stargate/processes/PROC-20200101-00001/cancel', 'POST'],
+    ] as const) {
+      const res = await http(`${url}${path}`, { method, token: acme });
+      expectError(res, 405, 'METHOD_NOT_ALLOWED');
+      expect(res.headers.get('allow'), `${method} ${path}`).toBe(allow);
+    }
+    expectError(
+      await http(`${url}/api/stargate/processes/PROC-20200101-00001/bogus`, { method: 'POST', token: acme }),
+      404,
+      'NOT_FOUND',
+    );
+  });
+
   it('keeps a unicode idempotency key and replays its first answer', async () => {
     const key = `schlüssel-✓-${Date.now()}`;
     const order = {
