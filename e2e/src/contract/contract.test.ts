@@ -379,8 +379,9 @@ describe('the OAuth token endpoint (RFC 6749)', () => {
       415,
       'invalid_request',
     );
+    // RFC 6749 §3.2: POST only.
     const get = await http<Record<string, unknown>>(tokenUrl());
-    expectOAuthError(get, 405, 'invalid_request');
+    expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
   });
 });

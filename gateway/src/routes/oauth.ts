@@ -311,18 +311,6 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayCont
     },
   );
 
-  // RFC 6749 §3.2: the token endpoint takes POST only; another method is told so, not 404.
-  app.route({
-    method: ['GET', 'PUT', 'PATCH', 'DELETE'],
-    url: API_ROUTES.token,
-    schema: { hide: true },
-    handler: (request, reply) => {
-      request.auditInfo = { action: 'token' };
-      reply.header('allow', 'POST');
-      return oauthError(ctx, request, reply, 405, 'invalid_request', 'The token endpoint accepts POST only');
-    },
-  });
-
   // RFC 7009: always 200, whether or not the token existed, so it cannot be probed.
   app.post(
     '/oauth/revoke',
