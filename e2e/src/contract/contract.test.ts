@@ -226,6 +226,10 @@ describe('hostile but valid-looking requests', () => {
       expectError(res, 400, 'INVALID_REQUEST');
       expect(res.body).toMatchObject({ message: `Invalid field ${field}: must be string` });
     }
+    // No body at all: a missing request (400), not a wrong media type.
+    const empty = await http(`${url}/api/stargate/processes`, { method: 'POST', token: acme });
+    expectError(empty, 400, 'INVALID_REQUEST');
+    expect(empty.body).toMatchObject({ message: 'The body is empty' });
     const notObject = await http(`${url}/api/stargate/processes`, { token: acme, body: [order] });
     expectError(notObject, 400, 'INVALID_REQUEST');
     expect(notObject.body).toMatchObject({ message: 'The body must be object' });
