@@ -144,6 +144,9 @@ describe('error bodies', () => {
     });
     expectError(forbidden, 403, 'INSUFFICIENT_PERMISSIONS');
     expect((forbidden.body as { message: string }).message).toMatch(/^ProcessType not authorized/);
+    expect(forbidden.headers.get('www-authenticate')).toBe(
+      'Bearer error="insufficient_scope", scope="process:shipping:submit"',
+    );
     expectError(
       await http(`${url}/api/stargate/processes/PROC-20200101-00001`, { token: acme }),
       404,
@@ -277,6 +280,22 @@ describe('hostile but valid-looking requests', () => {
       404,
       'NOT_FOUND',
     );
+  });
+
+  it('refuses a process type it does not know, whatever its characters, with 403 and no header from it', async () => {
+    for (const processType of ['nope', 'x\r\nSet-Cookie: a=b', 'ä"; scope="all']) {
+      const res = await http(`${url}/api/stargate/processes`, {
+        token: acme,
+        body: { processType, clientProcessId: 'CT-X', data: {} },
+      });
+      expectError(res, 403, 'INSUFFICIENT_PERMISSIONS');
+      expect(res.headers.get('set-cookie')).toBeNull();
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer error="insufficient_scope"/);
+    }
+    const listed = await http(`${url}/api/stargate/processes?processType=${encodeURIComponent('a\r\nb')}`, {
+      token: acme,
+    });
+    expectError(listed, 403, 'INSUFFICIENT_PERMISSIONS');
   });
 
   it('keeps a unicode idempotency key and replays its first answer', async () => {

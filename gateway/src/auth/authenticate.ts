@@ -25,12 +25,22 @@ export async function authenticate(ctx: GatewayContext, request: FastifyRequest)
 }
 
 export function requireScope(principal: Principal, processType: string, operation: Operation): void {
-  if (!principal.scopes.has(scopeFor(processType, operation))) {
+  const scope = scopeFor(processType, operation);
+  if (!principal.scopes.has(scope)) {
     throw new GatewayError(
       'INSUFFICIENT_PERMISSIONS',
       // The specification's wording first, then what exactly is missing.
-      `ProcessType not authorized: the token lacks the scope ${scopeFor(processType, operation)}`,
-      { authFailure: 'scope' },
+      `ProcessType not authorized: the token lacks the scope ${scope}`,
+      {
+        authFailure: 'scope',
+        // RFC 6750 §3.1: the scope a new token would need (named only when it is plain text:
+        // the type comes from the caller and must not shape a header).
+        headers: {
+          'www-authenticate': /^[A-Za-z0-9:._-]+$/.test(scope)
+            ? `Bearer error="insufficient_scope", scope="${scope}"`
+            : 'Bearer error="insufficient_scope"',
+        },
+      },
     );
   }
 }
