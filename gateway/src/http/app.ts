@@ -20,6 +20,7 @@ import { registerHealthRoutes } from '../routes/health.js';
 import { registerOAuthRoutes } from '../routes/oauth.js';
 import type { GatewayContext } from './context.js';
 import { DEFAULT_BODY_LIMIT } from './body-limit.js';
+import { createMethodIndex } from './method-index.js';
 import { GatewayError } from './errors.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 import { sendProblem, toGatewayError } from './problem-reply.js';
@@ -82,6 +83,10 @@ export async function buildApp(
     // cannot put another address into the audit trail.
     trustProxy: ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
   });
+
+  // Every route's methods, so a known path asked with another method is answered 405.
+  const methods = createMethodIndex();
+  app.addHook('onRoute', (route) => methods.add(route));
 
   // Own JSON parser: remembers the body size (per-type limits) and refuses empty bodies cleanly.
   app.removeContentTypeParser(['application/json']);
@@ -168,9 +173,22 @@ export async function buildApp(
     }
     return sendProblem(ctx, request, reply, mapped);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(ctx, request, reply, new GatewayError('NOT_FOUND', 'No such resource')),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = methods.allowed(request.url.split('?', 1)[0] ?? request.url);
+    if (allowed) {
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(
+        ctx,
+        request,
+        reply,
+        new GatewayError(
+          'METHOD_NOT_ALLOWED',
+          `${request.method} is not allowed here; use ${allowed.join(', ')}`,
+        ),
+      );
+    }
+    return sendProblem(ctx, request, reply, new GatewayError('NOT_FOUND', 'No such resource'));
+  });
 
   await app.register(swagger, {
     openapi: {

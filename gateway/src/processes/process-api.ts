@@ -7,6 +7,7 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../http/context.js';
+import { createRequestValidatorCompiler } from '../http/request-validators.js';
 import { registerCommandRoutes } from './commands.js';
 import { createGuard } from './guard.js';
 import { registerListRoute } from './list.js';
@@ -19,6 +20,7 @@ import { registerSubmitRoute } from './submit/route.js';
 export async function registerProcessApi(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   const api = app.withTypeProvider<JsonSchemaToTsProvider>();
   api.addSchema(PROBLEM_SCHEMA);
+  api.setValidatorCompiler(createRequestValidatorCompiler());
   api.addHook('onRequest', createGuard(ctx));
   registerSubmitRoute(api, ctx);
   registerStatusRoute(api, ctx);

@@ -28,12 +28,22 @@ function isJson(request: FastifyRequest): boolean {
   return typeof type === 'string' && /^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type);
 }
 
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && Number(length) !== 0);
+}
+
 /**
  * After the guard authenticated the caller, before the body is read: a tenant may send no more
  * than its largest process type allows, and only JSON.
  */
 async function limitBody(ctx: GatewayContext, request: FastifyRequest): Promise<void> {
-  if (!isJson(request)) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'The body must be application/json');
+  if (!isJson(request)) {
+    // No body at all is a missing request (400, like an empty JSON body), not a wrong media type.
+    if (request.headers['content-type'] === undefined && !hasBody(request))
+      throw new GatewayError('INVALID_REQUEST', 'The body is empty');
+    throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'The body must be application/json');
+  }
   request.payloadLimit = largestSubmitPayload(ctx.config.current(), request.principal!);
 }
 
