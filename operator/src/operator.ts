@@ -212,6 +212,9 @@ export function startOperator(opts: OperatorOptions): Operator {
         return;
       }
       logger.info('caches synced; reconciling');
+      // Written at start-up even with no Tenant or ProcessType yet: a fresh install gets a valid,
+      // empty config at once and its gateways become ready (no event would ever trigger it).
+      enqueue(GATEWAY_CONFIG_KEY);
       for (;;) {
         const key = await queue.get();
         metrics.queueDepth.set(queue.depth());
