@@ -179,6 +179,7 @@ export function startOperator(opts: OperatorOptions): Operator {
       now: () => new Date(),
       enqueue,
       recheckMs: opts.recheckMs ?? 10_000,
+      conflicts: { seen: new Set(), problems: new Map() },
     };
 
     async function dispatch(key: string): Promise<ReconcileResult> {
