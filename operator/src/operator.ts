@@ -24,6 +24,7 @@ import {
   type ReconcileResult,
   tenantKey,
 } from './reconcile/context.js';
+import { RECONCILE_FAILED, reportFailure } from './reconcile/failure.js';
 import { syncGatewayConfig } from './reconcile/gateway-config.js';
 import { reconcileProcessType } from './reconcile/process-type.js';
 import { reconcileTenant } from './reconcile/tenant.js';
@@ -191,15 +192,14 @@ export function startOperator(opts: OperatorOptions): Operator {
       return kind === 'Tenant' ? reconcileTenant(ctx, ns, name) : reconcileProcessType(ctx, ns, name);
     }
 
-    function recordFailure(key: string, err: unknown) {
+    /** The resource a failed key is about (none for the gateway config). */
+    function objectOf(key: string) {
       const [kind, ns = '', name = ''] = key.split('/');
-      const obj =
-        kind === 'Tenant'
-          ? tenants.get(ns, name)
-          : kind === 'ProcessType'
-            ? processTypes.get(ns, name)
-            : undefined;
-      if (obj) ctx.events.record(obj, 'Warning', 'ReconcileFailed', String(err).slice(0, 1000));
+      return kind === 'Tenant'
+        ? tenants.get(ns, name)
+        : kind === 'ProcessType'
+          ? processTypes.get(ns, name)
+          : undefined;
     }
 
     let stopping = false;
@@ -231,8 +231,12 @@ export function startOperator(opts: OperatorOptions): Operator {
           metrics.reconcileTotal.inc({ controller, result: 'error' });
           metrics.reconcileErrors.inc({ controller });
           if (!stopping) {
+            const obj = objectOf(key);
             // One Warning per failure streak, not one per retry.
-            if (queue.failures(key) === 0) recordFailure(key, err);
+            if (obj && queue.failures(key) === 0)
+              ctx.events.record(obj, 'Warning', RECONCILE_FAILED, String(err).slice(0, 1000));
+            // A second failure in a row is no passing conflict: the resource's status says so.
+            if (obj && queue.failures(key) === 1) await reportFailure(ctx, obj, err);
             logger.warn(
               { key, err: String(err), failures: queue.failures(key) + 1 },
               'reconcile failed; retrying with backoff',
