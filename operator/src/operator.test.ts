@@ -302,6 +302,19 @@ describe('Tenant', () => {
     expect(config?.tenants.some((x) => x.id === 'wayland')).toBe(true);
   });
 
+  it('a deleted or hand-edited gateway config Secret is written again within seconds', async () => {
+    const path = secretPath(ns.gateway, 'stargate-gateway-config');
+    const before = await eventually(gatewayConfig);
+    await client.delete(path);
+    const restored = await eventually(gatewayConfig);
+    expect(restored.revision).toBe(before.revision);
+    await client.mergePatch(path, {
+      data: { 'gateway-config.json': Buffer.from('{"revision":"hand-edited"}').toString('base64') },
+      metadata: { annotations: { 'stargate.io/revision': 'hand-edited' } },
+    });
+    await eventually(async () => (await gatewayConfig())?.revision === before.revision);
+  });
+
   it('a paused tenant is frozen: spec changes do not reach the gateways until unpaused', async () => {
     await applyTenant(tenant('initech'));
     await eventually(async () => (await gatewayConfig())?.tenants.some((x) => x.id === 'initech'));

@@ -186,7 +186,9 @@ export function startOperator(opts: OperatorOptions): Operator {
     async function dispatch(key: string): Promise<ReconcileResult> {
       if (key === GATEWAY_CONFIG_KEY) {
         await syncGatewayConfig(ctx);
-        return {};
+        // Its Secret is not watched (the operator may only get and patch it by name): looked at
+        // again every recheck period, so a deleted or hand-edited one is back within seconds.
+        return { requeueAfterMs: ctx.recheckMs };
       }
       const [kind, ns = '', name = ''] = key.split('/');
       return kind === 'Tenant' ? reconcileTenant(ctx, ns, name) : reconcileProcessType(ctx, ns, name);

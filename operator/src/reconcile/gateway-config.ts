@@ -1,4 +1,4 @@
-import type { GatewayConfig } from '@stargate/contracts';
+import { type GatewayConfig, validateGatewayConfig } from '@stargate/contracts';
 import { credentialsSecretName, stableSecretHash } from '../desired/credentials.js';
 import { desiredGatewayConfig, isDeleting, isPaused, type TenantProblem } from '../desired/gateway-config.js';
 import {
@@ -15,14 +15,17 @@ import { CONFLICT_REASONS, type ReconcileContext, tenantKey } from './context.js
 
 export const GATEWAY_CONFIG_KEY_NAME = 'gateway-config.json';
 
+/** The config in force, or undefined when there is none or it is not a valid one (hand-edited). */
 function decode(secret: SecretObject | undefined): GatewayConfig | undefined {
   const raw = secret?.data?.[GATEWAY_CONFIG_KEY_NAME];
   if (!raw) return undefined;
+  let doc: unknown;
   try {
-    return JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as GatewayConfig;
+    doc = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'));
   } catch {
     return undefined;
   }
+  return validateGatewayConfig(doc).ok ? (doc as GatewayConfig) : undefined;
 }
 
 /**
