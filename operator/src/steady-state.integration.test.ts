@@ -121,6 +121,7 @@ describe('steady state', () => {
     });
     // Let the first round settle (the gateway config follows the tenant's status).
     await new Promise((r) => setTimeout(r, 1500));
+    const readyBefore = (await client.get<Tenant>(tenantPath('acme')))?.status?.conditions;
     const before = await versions();
     const events = await eventCount();
     const reconciledBefore = await reconciles();
@@ -142,5 +143,14 @@ describe('steady state', () => {
     const tenant = tenantPath('acme');
     expect({ ...after, [tenant]: 'label edit' }).toEqual({ ...before, [tenant]: 'label edit' });
     expect(await eventCount()).toBe(events);
+    // Conditions untouched, lastTransitionTime included.
+    expect((await client.get<Tenant>(tenantPath('acme')))?.status?.conditions).toEqual(readyBefore);
+    expect(readyBefore?.[0]).toMatchObject({
+      type: 'Ready',
+      status: 'True',
+      reason: 'Configured',
+      observedGeneration: 1,
+      lastTransitionTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
   });
 });
