@@ -278,7 +278,7 @@ async function soak(stack: Stack, url: string, token: string) {
 
 async function propagation(): Promise<{ output: string; createMedianMs?: number } | undefined> {
   if (process.env.STARGATE_BENCH_SKIP_PROPAGATION) return undefined;
-  const script = join(REPO_ROOT, 'operator/bench/propagation.mjs');
+  const script = join(REPO_ROOT, 'e2e/bench/propagation.mjs');
   try {
     await readFile(script);
   } catch {

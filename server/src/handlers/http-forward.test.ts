@@ -4,7 +4,7 @@ import { createCircuitBreaker } from '@stargate/contracts';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../server.js';
-import { gatewayDouble, quietLogger } from '../test-support.js';
+import { gatewayDouble, quietLogger } from '../testing/gateway-double.js';
 import { type HandlerContext, HandlerError } from './define-handler.js';
 import { createForwardHandler } from './http-forward.js';
 

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { eventually } from '@stargate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayDouble, gatewayDouble } from '../test-support.js';
+import { type GatewayDouble, gatewayDouble } from '../testing/gateway-double.js';
 import { exited, spawnWorker } from '../testing/worker-process.js';
 
 describe('a worker killed with SIGKILL inside a handler', () => {

@@ -53,7 +53,7 @@ export async function handleDeadLetter(
           status: 'failed',
           version: 1,
           payloadHash: req.payloadHash,
-          data: deps.store.seal(req.data),
+          data: deps.store.seal(req.data, req, 'data'),
           error,
           attempts: req.attempt,
           submittedAt: req.submittedAt,

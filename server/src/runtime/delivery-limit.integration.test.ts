@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORDER_REQUEST_SCHEMA, ORDER_RESULT_SCHEMA } from '../handlers/schemas.js';
 import { type RunningServer, startServer } from '../server.js';
 import type { ProcessDoc } from '../store/process-store.js';
-import { type GatewayDouble, gatewayDouble, quietLogger } from '../test-support.js';
+import { type GatewayDouble, gatewayDouble, quietLogger } from '../testing/gateway-double.js';
 
 const order = (extra: Record<string, unknown> = {}) => ({
   orderId: 'PO-DL',

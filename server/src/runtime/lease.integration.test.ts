@@ -9,7 +9,7 @@ import { eventually } from '@stargate/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defineHandler, RuntimeAbort, sleep } from '../handlers/define-handler.js';
 import { type RunningServer, type StartServerOptions, startServer } from '../server.js';
-import { type GatewayDouble, gatewayDouble, quietLogger } from '../test-support.js';
+import { type GatewayDouble, gatewayDouble, quietLogger } from '../testing/gateway-double.js';
 
 /** What the slow handler did, across every worker of this file (they share the process). */
 const seen = { running: 0, maxRunning: 0, starts: 0, effects: 0, aborts: [] as string[] };

@@ -95,7 +95,7 @@ export async function recordOutcome(
       change = {
         status: 'completed',
         set: {
-          result: deps.store.seal(outcome.result ?? null),
+          result: deps.store.seal(outcome.result ?? null, doc, 'result'),
           progress: { percent: 100, currentStep: 'completed' },
         },
         unset: ['error'],

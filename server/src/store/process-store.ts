@@ -6,7 +6,7 @@ import type {
   ProcessView,
 } from '@stargate/contracts';
 import { type Collection, type Db, type Filter, MongoError, MongoServerError } from 'mongodb';
-import type { FieldCipher } from '../crypto/field-cipher.js';
+import type { FieldBinding, FieldCipher } from '../crypto/field-cipher.js';
 import { dbSpan } from '../observability/tracing.js';
 
 /**
@@ -151,7 +151,12 @@ export interface ProcessStore {
   toView(doc: ProcessDoc): ProcessView;
   /** Decrypted request data. */
   data(doc: ProcessDoc): unknown;
-  seal(value: unknown): unknown;
+  /** Encrypts `data` or `result` (when keys are set), bound to the process and tenant it belongs to. */
+  seal(
+    value: unknown,
+    owner: Pick<ProcessDoc, 'tenantId' | 'processId'>,
+    field: FieldBinding['field'],
+  ): unknown;
   ping(): Promise<void>;
   processes: Collection<ProcessDoc>;
 }
@@ -178,6 +183,11 @@ export class InvalidCursorError extends Error {
   }
 }
 
+const binding = (
+  owner: Pick<ProcessDoc, 'tenantId' | 'processId'>,
+  field: FieldBinding['field'],
+): FieldBinding => ({ tenantId: owner.tenantId, processId: owner.processId, field });
+
 export function createProcessStore(db: Db, cipher: FieldCipher): ProcessStore {
   const processes = db.collection<ProcessDoc>(COLLECTIONS.processes);
   /** The state without its history, which only `events()` reads. */
@@ -194,7 +204,7 @@ export function createProcessStore(db: Db, cipher: FieldCipher): ProcessStore {
     createdAt: doc.createdAt.toISOString(),
     updatedAt: doc.updatedAt.toISOString(),
     ...(doc.progress ? { progress: doc.progress } : {}),
-    ...(doc.result !== undefined ? { result: cipher.open(doc.result) } : {}),
+    ...(doc.result !== undefined ? { result: cipher.open(doc.result, binding(doc, 'result')) } : {}),
     ...(doc.error ? { error: doc.error } : {}),
     attempts: doc.attempts,
     ...(doc.completedAt ? { completedAt: doc.completedAt.toISOString() } : {}),
@@ -287,10 +297,10 @@ export function createProcessStore(db: Db, cipher: FieldCipher): ProcessStore {
     },
     toView,
     data(doc) {
-      return cipher.open(doc.data);
+      return cipher.open(doc.data, binding(doc, 'data'));
     },
-    seal(value) {
-      return cipher.seal(value);
+    seal(value, owner, field) {
+      return cipher.seal(value, binding(owner, field));
     },
     async ping() {
       await db.command({ ping: 1 });

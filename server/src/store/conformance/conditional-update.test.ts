@@ -5,7 +5,7 @@
  * makes "a terminal state is final" and "exactly one terminal event" true under redeliveries.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StoreUnderTest, storeUnderTest } from './store-under-test.js';
+import { type StoreUnderTest, storeUnderTest } from '../../testing/store-under-test.js';
 
 const ROUNDS = 30;
 const RACERS = 16;

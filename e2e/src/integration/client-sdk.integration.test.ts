@@ -8,6 +8,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient, type StarGateClient } from '@stargate/client-sdk';
 import { type GatewayConfig, hashClientSecret, type ProcessStatusBody } from '@stargate/contracts';
 import { buildSigningKeys, generateSigningKey, type RunningGateway, startGateway } from '@stargate/gateway';
 import { ORDER_REQUEST_SCHEMA, type RunningServer, startServer } from '@stargate/server';
@@ -23,7 +24,6 @@ import { Redis } from 'ioredis';
 import { type Db, MongoClient } from 'mongodb';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, type StarGateClient } from '../index.js';
 
 const SECRET = 'integration-secret-0123456789';
 const quiet = pino({ level: process.env.STARGATE_TEST_LOG_LEVEL ?? 'silent' });

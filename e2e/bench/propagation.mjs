@@ -1,6 +1,6 @@
 // Measures Tenant change → enforced by a running gateway (Kubernetes config source), end to end:
 // operator (leader) + gateway in this process, the shared kube-apiserver, Redis and RabbitMQ.
-// Run after `npx tsc -b`:  node operator/bench/propagation.mjs [rounds]
+// Run after `npx tsc -b`:  node e2e/bench/propagation.mjs [rounds]
 import { readFile } from 'node:fs/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startGateway } from '@stargate/gateway';

@@ -1,6 +1,7 @@
 /**
- * Test support (not exported by the package): plays the gateway on a fresh vhost and
- * database — publishes requests and commands, collects state events, reads MongoDB.
+ * The gateway double of the server's tests (a test helper: not exported, not built into
+ * dist/): plays the gateway on a fresh vhost and database — publishes requests and
+ * commands, collects state events, reads MongoDB.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -17,8 +18,8 @@ import { createVhost, eventually, mongoDatabase, type Vhost } from '@stargate/te
 import * as amqp from 'amqplib';
 import { type Db, MongoClient } from 'mongodb';
 import pino from 'pino';
-import type { ProcessEventDoc, ProcessDoc } from './store/process-store.js';
-import { declareTopology } from './broker/topology.js';
+import type { ProcessEventDoc, ProcessDoc } from '../store/process-store.js';
+import { declareTopology } from '../broker/topology.js';
 
 export interface GatewayDouble {
   vhost: Vhost;

@@ -1,7 +1,7 @@
 // Measures what a client user notices, against the real gateway + server worker in-process:
 //   1. submit → result seen, with long polls vs. the plain schedule (1 s fast interval);
 //   2. flushing an offline queue of N submissions after the gateway comes back.
-// Run after `npm run build` with the services env: node client-sdk/bench/sdk-bench.mjs [N]
+// Run after `npm run build` with the services env: node e2e/bench/sdk-bench.mjs [N]
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

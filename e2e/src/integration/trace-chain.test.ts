@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type GatewayConfig, hashClientSecret } from '@stargate/contracts';
 import { type RunningGateway, startGateway } from '@stargate/gateway';
+import { type RunningServer, startServer } from '@stargate/server';
 import { startTracing, type Tracing } from '@stargate/telemetry';
 import {
   createVhost,
@@ -13,11 +14,11 @@ import {
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { MongoClient } from 'mongodb';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../server.js';
-import { quietLogger } from '../test-support.js';
 
 const SECRET = 'trace-secret-0123456789';
+const quietLogger = pino({ level: process.env.STARGATE_TEST_LOG_LEVEL ?? 'silent' });
 
 function gatewayConfig(): GatewayConfig {
   return {
