@@ -267,6 +267,77 @@ describe('Tenant', () => {
     await eventually(async () => (await gatewayConfig())?.tenants.some((x) => x.id === 'globex'));
   });
 
+  it('tenants clashing on an external issuer or a client id: the newer gets Ready=False with the reason, and recovers when the other goes', async () => {
+    await applyProcessType(processType('order'));
+    const external = (clientId?: string, issuer = 'https://idp.example') => ({
+      credentials: {
+        type: 'external' as const,
+        issuer,
+        audience: 'stargate',
+        jwksUrl: 'https://idp.example/jwks',
+        ...(clientId ? { clientId } : {}),
+      },
+    });
+    await applyTenant(tenant('umbrella', external()));
+    await eventually(async () => (await gatewayConfig())?.tenants.some((x) => x.id === 'umbrella'));
+    // Same issuer, neither pinning a client id: the gateways could not tell their tokens apart.
+    await applyTenant(tenant('cyberdyne', external('cyberdyne-app')));
+    const overlap = await eventually(async () => {
+      const c = ready(await client.get<Tenant>(tenantPath('cyberdyne')));
+      return c?.reason === 'OverlappingIssuer' ? c : undefined;
+    });
+    expect(overlap).toMatchObject({ status: 'False', observedGeneration: 1 });
+    expect(overlap.message).toContain('"umbrella"');
+    expect((await gatewayConfig())?.tenants.some((x) => x.id === 'cyberdyne')).toBe(false);
+    expect(ready(await client.get<Tenant>(tenantPath('umbrella')))?.status).toBe('True');
+    const events = await client.list<{ reason: string; involvedObject: { name: string } }>(
+      resourcePath('v1', 'Event', ns.watch),
+    );
+    expect(
+      events.items.some((e) => e.involvedObject.name === 'cyberdyne' && e.reason === 'OverlappingIssuer'),
+    ).toBe(true);
+
+    // A generated-credentials tenant whose client id an external tenant already pins.
+    await applyTenant(tenant('tyrell', external('wayland-client', 'https://other-idp.example')));
+    await eventually(async () => (await gatewayConfig())?.tenants.some((x) => x.id === 'tyrell'));
+    await applyTenant(tenant('wayland'));
+    await eventually(
+      async () => ready(await client.get<Tenant>(tenantPath('wayland')))?.reason === 'DuplicateClientId',
+    );
+    expect((await gatewayConfig())?.tenants.some((x) => x.id === 'wayland')).toBe(false);
+
+    // The other goes: each recovers by itself.
+    await client.delete(tenantPath('umbrella'));
+    await client.delete(tenantPath('tyrell'));
+    await eventually(async () => ready(await client.get<Tenant>(tenantPath('cyberdyne')))?.status === 'True');
+    await eventually(async () => ready(await client.get<Tenant>(tenantPath('wayland')))?.status === 'True');
+    const config = await gatewayConfig();
+    expect(config?.tenants.some((x) => x.id === 'cyberdyne')).toBe(true);
+    expect(config?.tenants.some((x) => x.id === 'wayland')).toBe(true);
+  });
+
+  it('a deleted or hand-edited gateway config Secret is written again within seconds', async () => {
+    const path = secretPath(ns.gateway, 'stargate-gateway-config');
+    // The same tenants and process types (client secret hashes get fresh salts once the
+    // published ones are gone, so the revision may differ).
+    const content = (c: GatewayConfig | undefined) => ({
+      tenants: c?.tenants.map((t) => t.id),
+      processTypes: c?.processTypes.map((p) => p.name),
+    });
+    const before = content(await eventually(gatewayConfig));
+    await client.delete(path);
+    expect(content(await eventually(gatewayConfig))).toEqual(before);
+    await client.mergePatch(path, {
+      data: { 'gateway-config.json': Buffer.from('{"revision":"hand-edited"}').toString('base64') },
+      metadata: { annotations: { 'stargate.io/revision': 'hand-edited' } },
+    });
+    const repaired = await eventually(async () => {
+      const c = await gatewayConfig();
+      return c && c.revision !== 'hand-edited' ? c : undefined;
+    });
+    expect(content(repaired)).toEqual(before);
+  });
+
   it('a paused tenant is frozen: spec changes do not reach the gateways until unpaused', async () => {
     await applyTenant(tenant('initech'));
     await eventually(async () => (await gatewayConfig())?.tenants.some((x) => x.id === 'initech'));

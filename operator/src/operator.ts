@@ -24,6 +24,7 @@ import {
   type ReconcileResult,
   tenantKey,
 } from './reconcile/context.js';
+import { RECONCILE_FAILED, reportFailure } from './reconcile/failure.js';
 import { syncGatewayConfig } from './reconcile/gateway-config.js';
 import { reconcileProcessType } from './reconcile/process-type.js';
 import { reconcileTenant } from './reconcile/tenant.js';
@@ -179,26 +180,28 @@ export function startOperator(opts: OperatorOptions): Operator {
       now: () => new Date(),
       enqueue,
       recheckMs: opts.recheckMs ?? 10_000,
+      conflicts: { seen: new Set(), problems: new Map() },
     };
 
     async function dispatch(key: string): Promise<ReconcileResult> {
       if (key === GATEWAY_CONFIG_KEY) {
         await syncGatewayConfig(ctx);
-        return {};
+        // Its Secret is not watched (the operator may only get and patch it by name): looked at
+        // again every recheck period, so a deleted or hand-edited one is back within seconds.
+        return { requeueAfterMs: ctx.recheckMs };
       }
       const [kind, ns = '', name = ''] = key.split('/');
       return kind === 'Tenant' ? reconcileTenant(ctx, ns, name) : reconcileProcessType(ctx, ns, name);
     }
 
-    function recordFailure(key: string, err: unknown) {
+    /** The resource a failed key is about (none for the gateway config). */
+    function objectOf(key: string) {
       const [kind, ns = '', name = ''] = key.split('/');
-      const obj =
-        kind === 'Tenant'
-          ? tenants.get(ns, name)
-          : kind === 'ProcessType'
-            ? processTypes.get(ns, name)
-            : undefined;
-      if (obj) ctx.events.record(obj, 'Warning', 'ReconcileFailed', String(err).slice(0, 1000));
+      return kind === 'Tenant'
+        ? tenants.get(ns, name)
+        : kind === 'ProcessType'
+          ? processTypes.get(ns, name)
+          : undefined;
     }
 
     let stopping = false;
@@ -212,6 +215,9 @@ export function startOperator(opts: OperatorOptions): Operator {
         return;
       }
       logger.info('caches synced; reconciling');
+      // Written at start-up even with no Tenant or ProcessType yet: a fresh install gets a valid,
+      // empty config at once and its gateways become ready (no event would ever trigger it).
+      enqueue(GATEWAY_CONFIG_KEY);
       for (;;) {
         const key = await queue.get();
         metrics.queueDepth.set(queue.depth());
@@ -227,8 +233,12 @@ export function startOperator(opts: OperatorOptions): Operator {
           metrics.reconcileTotal.inc({ controller, result: 'error' });
           metrics.reconcileErrors.inc({ controller });
           if (!stopping) {
+            const obj = objectOf(key);
             // One Warning per failure streak, not one per retry.
-            if (queue.failures(key) === 0) recordFailure(key, err);
+            if (obj && queue.failures(key) === 0)
+              ctx.events.record(obj, 'Warning', RECONCILE_FAILED, String(err).slice(0, 1000));
+            // A second failure in a row is no passing conflict: the resource's status says so.
+            if (obj && queue.failures(key) === 1) await reportFailure(ctx, obj, err);
             logger.warn(
               { key, err: String(err), failures: queue.failures(key) + 1 },
               'reconcile failed; retrying with backoff',

@@ -1,6 +1,7 @@
 import type { ProcessType, Tenant } from '@stargate/contracts';
 import type { Logger } from 'pino';
 import type { OperatorConfig } from '../config.js';
+import type { TenantProblem } from '../desired/gateway-config.js';
 import type { DeploymentObject, KubeObject, SecretObject } from '../desired/objects.js';
 import type { KubeClient } from '../kube/client.js';
 import type { EventRecorder } from '../kube/events.js';
@@ -23,7 +24,16 @@ export interface ReconcileContext {
   enqueue(key: string): void;
   /** How soon to look again at what no watch tells us about (a missing referenced Secret). */
   recheckMs: number;
+  /**
+   * The last gateway-config render's verdict on conflicts between tenants (a client id or an
+   * external issuer claimed twice), which only the whole set can decide: the tenants it looked
+   * at, and why some of them were left out. Tenant status takes these from here.
+   */
+  conflicts: { seen: Set<string>; problems: Map<string, TenantProblem> };
 }
+
+/** Reasons decided across tenants by the gateway-config render (not by one tenant alone). */
+export const CONFLICT_REASONS: ReadonlySet<string> = new Set(['DuplicateClientId', 'OverlappingIssuer']);
 
 export interface ReconcileResult {
   requeueAfterMs?: number;

@@ -1,5 +1,6 @@
 import { FINALIZER } from '@stargate/contracts';
 import type { KubeObject } from '../desired/objects.js';
+import { sameJson } from '../desired/same-json.js';
 import { type KubeClient, objectPath } from '../kube/client.js';
 
 /**
@@ -25,12 +26,15 @@ export function hasFinalizer(obj: KubeObject): boolean {
   return obj.metadata.finalizers?.includes(FINALIZER) ?? false;
 }
 
-/** Writes status only when it changed, so our own write does not start another round. */
+/**
+ * Writes status only when it changed, so our own write does not start another round. Compared
+ * as JSON documents: the API server hands status back with its keys sorted.
+ */
 export async function patchStatus<S>(
   client: KubeClient,
   obj: KubeObject & { status?: S },
   status: S,
 ): Promise<void> {
-  if (JSON.stringify(obj.status ?? {}) === JSON.stringify(status)) return;
+  if (sameJson(obj.status ?? {}, status)) return;
   await client.mergePatch(`${objectPath(obj)}/status`, { status });
 }

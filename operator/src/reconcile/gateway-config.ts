@@ -1,6 +1,6 @@
-import type { GatewayConfig } from '@stargate/contracts';
+import { type GatewayConfig, validateGatewayConfig } from '@stargate/contracts';
 import { credentialsSecretName, publishedHashes, secretHashFor } from '../desired/credentials.js';
-import { desiredGatewayConfig } from '../desired/gateway-config.js';
+import { desiredGatewayConfig, isDeleting, isPaused, type TenantProblem } from '../desired/gateway-config.js';
 import {
   COMPONENT_LABEL,
   FIELD_MANAGER,
@@ -11,17 +11,38 @@ import {
 import type { SecretObject } from '../desired/objects.js';
 import { previousClientSecret, storedClientSecret } from '../desired/tenant-secret.js';
 import { resourcePath } from '../kube/client.js';
-import type { ReconcileContext } from './context.js';
+import { CONFLICT_REASONS, type ReconcileContext, tenantKey } from './context.js';
 
 export const GATEWAY_CONFIG_KEY_NAME = 'gateway-config.json';
 
+/** The config in force, or undefined when there is none or it is not a valid one (hand-edited). */
 function decode(secret: SecretObject | undefined): GatewayConfig | undefined {
   const raw = secret?.data?.[GATEWAY_CONFIG_KEY_NAME];
   if (!raw) return undefined;
+  let doc: unknown;
   try {
-    return JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as GatewayConfig;
+    doc = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'));
   } catch {
     return undefined;
+  }
+  return validateGatewayConfig(doc).ok ? (doc as GatewayConfig) : undefined;
+}
+
+/**
+ * Keeps the render's verdict on conflicts between tenants for their status, and enqueues every
+ * tenant whose Ready reason disagrees with it (a conflict appeared, went, or moved to another).
+ */
+function recordConflicts(ctx: ReconcileContext, excluded: ReadonlyMap<string, TenantProblem>): void {
+  const problems = new Map([...excluded].filter(([, p]) => CONFLICT_REASONS.has(p.reason)));
+  ctx.conflicts = { seen: new Set(ctx.tenants.list().map((t) => t.metadata.name)), problems };
+  for (const t of ctx.tenants.list()) {
+    if (isDeleting(t) || isPaused(t)) continue;
+    const reason = t.status?.conditions?.find((c) => c.type === 'Ready')?.reason;
+    const conflict = problems.get(t.metadata.name);
+    const disagrees = conflict
+      ? conflict.reason !== reason
+      : reason !== undefined && CONFLICT_REASONS.has(reason);
+    if (disagrees) ctx.enqueue(tenantKey(t.metadata.namespace ?? '', t.metadata.name));
   }
 }
 
@@ -47,13 +68,14 @@ export async function syncGatewayConfig(ctx: ReconcileContext): Promise<GatewayC
     const rotatedOut = previousClientSecret(secret, now);
     if (rotatedOut) previousHashes.set(t.metadata.name, [await secretHashFor(rotatedOut.secret, known)]);
   }
-  const { config: desired } = desiredGatewayConfig({
+  const { config: desired, excluded } = desiredGatewayConfig({
     tenants: ctx.tenants.list(),
     processTypes: ctx.processTypes.list(),
     secretHashes: hashes,
     previousHashes,
     ...(previous ? { previous } : {}),
   });
+  recordConflicts(ctx, excluded);
   if (previous?.revision === desired.revision) return desired;
   const secret: SecretObject = {
     apiVersion: 'v1',

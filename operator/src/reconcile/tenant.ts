@@ -6,6 +6,7 @@ import {
   isPaused,
   processTypeConfig,
   processTypeProblem,
+  type TenantProblem,
   tenantProblem,
 } from '../desired/gateway-config.js';
 import { FIELD_MANAGER } from '../desired/labels.js';
@@ -18,11 +19,47 @@ import {
   storedClientSecret,
 } from '../desired/tenant-secret.js';
 import { resourcePath } from '../kube/client.js';
-import { GATEWAY_CONFIG_KEY, type ReconcileContext, type ReconcileResult } from './context.js';
+import {
+  CONFLICT_REASONS,
+  GATEWAY_CONFIG_KEY,
+  type ReconcileContext,
+  type ReconcileResult,
+} from './context.js';
 import { hasFinalizer, patchStatus, setFinalizer } from './finalizers.js';
 import { syncGatewayConfig } from './gateway-config.js';
 
 type TenantObject = Tenant & KubeObject;
+
+/**
+ * A client id or external issuer claimed by another tenant: the gateway-config render decides
+ * (the tenant in force keeps it, then the older), so its verdict is used once it has seen this
+ * tenant. Until then, a newcomer sharing a client id with a tenant already seen is refused: a
+ * newcomer never evicts a tenant in force. The render re-enqueues the tenant if it decides otherwise.
+ */
+function conflictProblem(ctx: ReconcileContext, tenant: Tenant): TenantProblem | undefined {
+  const name = tenant.metadata.name;
+  if (ctx.conflicts.seen.has(name)) {
+    const verdict = ctx.conflicts.problems.get(name);
+    return verdict && CONFLICT_REASONS.has(verdict.reason) ? verdict : undefined;
+  }
+  const clientId = clientIdFor(tenant);
+  const rival = ctx.tenants
+    .list()
+    .find(
+      (o) =>
+        o.metadata.name !== name &&
+        ctx.conflicts.seen.has(o.metadata.name) &&
+        !ctx.conflicts.problems.has(o.metadata.name) &&
+        !isDeleting(o) &&
+        clientIdFor(o) === clientId,
+    );
+  return rival
+    ? {
+        reason: 'DuplicateClientId',
+        message: `client id "${clientId}" is already used by tenant "${rival.metadata.name}"`,
+      }
+    : undefined;
+}
 
 export async function reconcileTenant(
   ctx: ReconcileContext,
@@ -90,18 +127,7 @@ export async function reconcileTenant(
       )
       .map((p) => p.metadata.name),
   );
-  const clientId = clientIdFor(tenant);
-  const rival = ctx.tenants
-    .list()
-    .find((o) => o.metadata.name < name && !isDeleting(o) && clientIdFor(o) === clientId);
-  const problem =
-    tenantProblem(tenant, known, secretWritten) ??
-    (rival
-      ? {
-          reason: 'DuplicateClientId',
-          message: `client id "${clientId}" is already used by tenant "${rival.metadata.name}"`,
-        }
-      : undefined);
+  const problem = tenantProblem(tenant, known, secretWritten) ?? conflictProblem(ctx, tenant);
   const generation = tenant.metadata.generation;
   const ready = problem
     ? { type: 'Ready', status: 'False' as const, ...problem }
