@@ -50,7 +50,7 @@ describe('make dev', () => {
       // The platform engineer's view: examples applied, both kinds Ready in `kubectl get`.
       expect(out, context).toContain(`$ kubectl -n ${namespace} apply -f examples/`);
       expect(out, context).toContain('tenant.stargate.io/acme created');
-      expect(out, context).toMatch(/processtype\.stargate\.io\/order\s+True\s+builtin:order/);
+      expect(out, context).toMatch(/processtype\.stargate\.io\/order\s+True\s+\w+\s+builtin:order/);
       expect(out, context).toMatch(/tenant\.stargate\.io\/acme\s+True/);
       expect(out, context).toContain(`StarGate is running`);
       expect(out, context).toContain(`gateway http://127.0.0.1:${port}`);
