@@ -36,8 +36,8 @@ export function createClientAuthenticator(options: {
   const failures = createLocalLimiter({ now: options.now });
   const blockedUntil = new Map<string, number>();
   const verified = new Map<string, true>();
-  const memoOf = (secret: string, hash: string) =>
-    `${hash}|${createHash('sha256').update(secret).digest('hex')}`;
+  const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
+  const memoOf = (secret: string, hash: string) => `${hash}|${digest(secret)}`;
   const remember = (memo: string) => {
     if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
     verified.set(memo, true);
@@ -49,7 +49,9 @@ export function createClientAuthenticator(options: {
         ? [tenant.clientSecretHash, ...(tenant.previousClientSecretHashes ?? [])]
         : [];
       if (tenant && hashes.some((h) => verified.has(memoOf(secret, h)))) return tenant;
-      const key = `${clientId}\u0000${address}`;
+      // A digest, not the id: the caller chooses the id (up to the 64 KiB form limit) and an
+      // unknown one costs no scrypt, so raw ids would let anonymous failures fill memory.
+      const key = `${digest(clientId)}\u0000${address}`;
       const until = blockedUntil.get(key);
       if (until !== undefined) {
         if (until > options.now()) return { retryAfterSeconds: Math.ceil((until - options.now()) / 1000) };
