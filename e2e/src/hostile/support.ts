@@ -29,7 +29,7 @@ export interface HostileGateway {
 }
 
 export async function startHostileGateway(
-  options: { stateRecheckAfterMs?: number } = {},
+  options: { stateRecheckAfterMs?: number; requestTimeoutMs?: number } = {},
 ): Promise<HostileGateway> {
   const cfg = await exampleConfig({ raiseLimits: true });
   const acme = cfg.gatewayConfig.tenants.find((t) => t.id === 'acme');
