@@ -46,6 +46,13 @@ function oauthError(
     });
 }
 
+/** The form parameters sent more than once (RFC 6749 §3.2: none may be). */
+const REPEATED = Symbol('repeated form parameters');
+function repeatedParameters(body: unknown): string[] {
+  const names = body && typeof body === 'object' ? (body as Record<symbol, unknown>)[REPEATED] : undefined;
+  return Array.isArray(names) ? names : [];
+}
+
 function formValue(body: Record<string, unknown>, name: string): string | undefined {
   const v = body[name];
   return typeof v === 'string' ? v : undefined;
@@ -104,7 +111,14 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayCont
   const clients = clientAuthenticatorOf(ctx);
 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    const form: Record<string | symbol, unknown> = {};
+    const repeated = new Set<string>();
+    for (const [name, value] of new URLSearchParams(body as string)) {
+      if (Object.hasOwn(form, name)) repeated.add(name);
+      form[name] = value;
+    }
+    if (repeated.size) form[REPEATED] = [...repeated];
+    done(null, form);
   });
 
   // client_secret_basic is checked in onRequest, before the body is read.
@@ -166,6 +180,16 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayCont
       const config = ctx.config.current();
       if (!config)
         return oauthError(ctx, request, reply, 503, 'temporarily_unavailable', 'The gateway is starting');
+      const repeated = repeatedParameters(body);
+      if (repeated.length)
+        return oauthError(
+          ctx,
+          request,
+          reply,
+          400,
+          'invalid_request',
+          `Parameter sent more than once: ${repeated.join(', ')}`,
+        );
       const creds = clientCredentials(request, body);
       if (creds === 'ambiguous') {
         return oauthError(
@@ -196,7 +220,7 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayCont
         const token = formValue(body, 'refresh_token');
         if (!token)
           return oauthError(ctx, request, reply, 400, 'invalid_request', 'refresh_token is required');
-        const grant = await ctx.refreshTokens.consume(token);
+        const grant = await ctx.refreshTokens.consume(token, tenant.clientId);
         if (!grant || grant.clientId !== tenant.clientId || grant.tenantId !== tenant.id) {
           ctx.metrics.authFailures.inc({ reason: 'refresh_token' });
           return oauthError(
