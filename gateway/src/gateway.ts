@@ -47,6 +47,8 @@ export interface GatewayDeps {
   /** A non-terminal state unchanged for this long is re-checked with the server; 0: never. */
   stateRecheckAfterMs?: number;
   rpcDeadlineMs?: number;
+  /** How long a client may take to send a whole request (default 60 s, http/app.ts). */
+  requestTimeoutMs?: number;
   confirmTimeoutMs?: number;
   rateLimitCooldownMs?: number;
   defaultMetrics?: boolean;
@@ -169,7 +171,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     now,
     lifecycle,
   };
-  const app = await buildApp(context, deps.https ? { https: deps.https } : {});
+  const app = await buildApp(context, {
+    ...(deps.https ? { https: deps.https } : {}),
+    ...(deps.requestTimeoutMs ? { requestTimeoutMs: deps.requestTimeoutMs } : {}),
+  });
   trackConnections(app.server, metrics);
 
   return {

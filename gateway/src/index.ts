@@ -57,6 +57,8 @@ export type StartGatewayOptions = GatewayConfigOption & {
   idempotencyTtlSeconds?: number;
   stateTtlSeconds?: number;
   stateRecheckAfterMs?: number;
+  /** How long a client may take to send a whole request (default 60 s, http/app.ts). */
+  requestTimeoutMs?: number;
   rpcDeadlineMs?: number;
   confirmTimeoutMs?: number;
   rateLimitCooldownMs?: number;
@@ -139,6 +141,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         ? { stateRecheckAfterMs: options.stateRecheckAfterMs }
         : {}),
       ...(options.rpcDeadlineMs ? { rpcDeadlineMs: options.rpcDeadlineMs } : {}),
+      ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
       ...(options.confirmTimeoutMs ? { confirmTimeoutMs: options.confirmTimeoutMs } : {}),
       ...(options.rateLimitCooldownMs !== undefined
         ? { rateLimitCooldownMs: options.rateLimitCooldownMs }

@@ -5,7 +5,7 @@
 import { request as httpRequest } from 'node:http';
 import type { GatewayConfig } from '@stargate/contracts';
 import { buildSigningKeys, generateSigningKey, type RunningGateway, startGateway } from '@stargate/gateway';
-import { type RunningServer, startServer } from '@stargate/server';
+import { type Handler, type RunningServer, startServer } from '@stargate/server';
 import { createVhost, mongoDatabase, redisPrefix, serviceEnv, type Vhost } from '@stargate/testkit';
 import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
@@ -29,7 +29,12 @@ export interface HostileGateway {
 }
 
 export async function startHostileGateway(
-  options: { stateRecheckAfterMs?: number } = {},
+  options: {
+    stateRecheckAfterMs?: number;
+    requestTimeoutMs?: number;
+    /** Handlers of the server behind it, in place of the built-in ones of the same type. */
+    handlers?: readonly Handler<never, unknown>[];
+  } = {},
 ): Promise<HostileGateway> {
   const cfg = await exampleConfig({ raiseLimits: true });
   const acme = cfg.gatewayConfig.tenants.find((t) => t.id === 'acme');
@@ -41,6 +46,7 @@ export async function startHostileGateway(
   const vhost: Vhost = await createVhost('hostile');
   const env = serviceEnv();
   const prefix = redisPrefix('hostile');
+  const { handlers, ...gatewayOptions } = options;
   const gw: RunningGateway = await startGateway({
     config: cfg.gatewayConfig,
     redisUrl: env.redisUrl,
@@ -50,7 +56,7 @@ export async function startHostileGateway(
     issuer: ISSUER,
     audience: AUDIENCE,
     logLevel: 'silent',
-    ...options,
+    ...gatewayOptions,
   });
   // A real server behind it: status misses are answered from MongoDB over RPC, as in production.
   const mongo = mongoDatabase('hostile');
@@ -61,6 +67,7 @@ export async function startHostileGateway(
     processTypes: cfg.serverConfig.processTypes.map((p) => p.name),
     serverConfig: cfg.serverConfig,
     logger: pino({ level: 'silent' }),
+    ...(handlers ? { handlers } : {}),
   });
   const now = () => Math.floor(Date.now() / 1000);
   return {

@@ -34,4 +34,18 @@ describe('client authenticator', () => {
     });
     expect(await clients.authenticate(config, 'alpha-client', SECRETS.beta, '192.0.2.1')).toBeUndefined();
   });
+
+  it('budgets scrypt per address: rotating unknown client ids runs out like guessing one', async () => {
+    const config = loaded();
+    const frozen = Date.now();
+    const clients = createClientAuthenticator({ now: () => frozen });
+    // All at once (the budget is charged before each scrypt starts): the thread pool runs them in parallel.
+    const answers = await Promise.all(
+      Array.from({ length: 61 }, (_, i) => clients.authenticate(config, `nobody-${i}`, 'x', '192.0.2.9')),
+    );
+    expect(answers.slice(0, 60).every((a) => a === undefined)).toBe(true);
+    expect(answers[60]).toEqual({ retryAfterSeconds: 1 });
+    // Another address has its own budget.
+    expect(await clients.authenticate(config, 'nobody-x', 'x', '192.0.2.10')).toBeUndefined();
+  }, 60_000);
 });

@@ -50,23 +50,41 @@ function endServerSpan(request: FastifyRequest, status: number | undefined): voi
   span.end();
 }
 
+/**
+ * How long a client may take to send a whole request, headers and body. A slower one is answered
+ * 408 and disconnected: without it (fastify's default is none) a caller trickling a declared
+ * body a byte at a time held its connection for ever. The answer itself (a long poll) is not
+ * bounded by it.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
 export async function buildApp(
   ctx: GatewayContext,
   options: {
     /** Serve HTTPS with these (checked) settings, see tls-files.ts; default plain HTTP. */
     https?: SecureContextOptions;
+    /** See DEFAULT_REQUEST_TIMEOUT_MS. */
+    requestTimeoutMs?: number;
   } = {},
 ): Promise<FastifyInstance> {
   const requestObserver = createRequestObserver(ctx.metrics, ctx.now);
   const { https } = options;
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  // Node looks for overdue requests at this interval (its default, 30 s, would double a short timeout).
+  const timeouts = {
+    requestTimeout,
+    headersTimeout: Math.min(60_000, requestTimeout),
+    connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(requestTimeout / 4))),
+  };
   const app = Fastify({
     // An https.Server: its setSecureContext swaps a renewed certificate in (tls-reloader.ts).
     ...(https
       ? {
           serverFactory: (handler: Parameters<typeof createHttpsServer>[1]) =>
-            createHttpsServer(https, handler) as unknown as Server,
+            createHttpsServer({ ...https, ...timeouts }, handler) as unknown as Server,
         }
-      : {}),
+      : { http: timeouts }),
+    requestTimeout,
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // Routes that take more (submit) say so and decide per caller before reading (body-limit.ts).
     bodyLimit: DEFAULT_BODY_LIMIT,

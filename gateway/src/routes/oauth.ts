@@ -239,7 +239,7 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayCont
         const token = formValue(body, 'refresh_token');
         if (!token)
           return oauthError(ctx, request, reply, 400, 'invalid_request', 'refresh_token is required');
-        const grant = await ctx.refreshTokens.consume(token);
+        const grant = await ctx.refreshTokens.consume(token, tenant.clientId);
         if (!grant || grant.clientId !== tenant.clientId || grant.tenantId !== tenant.id) {
           ctx.metrics.authFailures.inc({ reason: 'refresh_token' });
           return oauthError(

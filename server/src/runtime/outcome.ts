@@ -30,10 +30,12 @@ export function toProcessError(err: unknown): ProcessError {
       retryable: true,
     };
   }
-  // An unexpected exception is a bug in the handler: retrying would fail the same way.
+  // An unexpected exception is a bug in the handler: retrying would fail the same way. Its
+  // message (addresses, connection strings, paths of whatever the handler called) goes to the
+  // log only; the client gets a fixed one.
   return {
     code: 'HANDLER_ERROR',
-    message: err instanceof Error ? err.message : String(err),
+    message: 'The handler failed unexpectedly; the server log has the details under the correlation id',
     retryable: false,
   };
 }

@@ -3,7 +3,12 @@
  * (known and granted), its scope, its size limit, its request schema, and the idempotency key
  * (header and body agree) — before anything is claimed, reserved or published.
  */
-import { HTTP_HEADERS, type ProcessTypeConfig, type SubmitRequestBody } from '@stargate/contracts';
+import {
+  HTTP_HEADERS,
+  PROCESS_ID_PATTERN,
+  type ProcessTypeConfig,
+  type SubmitRequestBody,
+} from '@stargate/contracts';
 import type { FastifyRequest } from 'fastify';
 import { requireScope } from '../../auth/authenticate.js';
 import type { Principal } from '../../auth/principal.js';
@@ -53,6 +58,8 @@ function checkData(
   }
 }
 
+const PROCESS_ID = new RegExp(PROCESS_ID_PATTERN);
+
 /** The header and the body may both name the key, but not two different ones. */
 function idempotencyKeyOf(request: FastifyRequest, body: SubmitRequestBody): string | undefined {
   const headerKey = request.headers[HTTP_HEADERS.idempotencyKey];
@@ -63,6 +70,12 @@ function idempotencyKeyOf(request: FastifyRequest, body: SubmitRequestBody): str
     body.idempotencyKey !== headerKey
   ) {
     throw new GatewayError('INVALID_REQUEST', 'Idempotency-Key header and idempotencyKey differ');
+  }
+  // The server records a process without a key under its process id, in the same unique index
+  // as keys: a key shaped like a coming process id made that process, accepted later, fail as
+  // a duplicate of this one.
+  if (key !== undefined && PROCESS_ID.test(key)) {
+    throw new GatewayError('INVALID_REQUEST', 'An idempotency key must not have the form of a process id');
   }
   return key;
 }
