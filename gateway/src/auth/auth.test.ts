@@ -38,7 +38,7 @@ describe('gateway authentication and authorisation', () => {
 
   async function craft(
     claims: Record<string, unknown>,
-    opts: { key?: SigningKey; iss?: string; aud?: string; exp?: number } = {},
+    opts: { key?: SigningKey; iss?: string; aud?: string; exp?: number; iat?: number } = {},
   ): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     const key = opts.key ?? newKey;
@@ -47,7 +47,7 @@ describe('gateway authentication and authorisation', () => {
       .setIssuer(opts.iss ?? 'https://gw.test')
       .setAudience(opts.aud ?? 'stargate-api')
       .setSubject('alpha-client')
-      .setIssuedAt(now - 10)
+      .setIssuedAt(opts.iat ?? now - 10)
       .setExpirationTime(opts.exp ?? now + 600)
       .setJti(randomUUID())
       .sign(key.privateKey);
@@ -96,6 +96,8 @@ describe('gateway authentication and authorisation', () => {
       hs256: hs,
       tampered: `${h}.${tamperedPayload}.${s}`,
       foreignKey: await craft({}, { key: stranger }),
+      // Issued an hour from now: beyond the 30 s clock skew the other time claims get.
+      issuedInFuture: await craft({}, { iat: Math.floor(Date.now() / 1000) + 3600 }),
       garbage: 'not-a-jwt',
     };
     for (const [name, token] of Object.entries(bad)) {
@@ -111,6 +113,10 @@ describe('gateway authentication and authorisation', () => {
     expect(missing.status).toBe(401);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/gateway_auth_failures_total\{reason="expired"\} 1/);
+    expect(metrics).toMatch(/gateway_auth_failures_total\{reason="claim_iat"\} 1/);
+    // Within the skew (a client clock a few seconds ahead) the token still works.
+    const slightlyAhead = await craft({}, { iat: Math.floor(Date.now() / 1000) + 5 });
+    expect((await submit(url, slightlyAhead, order)).status).toBe(202);
   });
 
   it('answers 403 when the token lacks the scope, and narrows scopes on request', async () => {

@@ -59,6 +59,9 @@ describe('tenant with an external identity provider', () => {
     expect(
       (await submit(bed.gw.url, await idpToken({ client_id: 'gamma-app' }, 'other'), order)).status,
     ).toBe(401);
+    // An IdP token issued in the future (beyond the clock skew) is refused like an early nbf.
+    const future = await idpToken({ client_id: 'gamma-app', iat: Math.floor(Date.now() / 1000) + 3600 });
+    expect((await submit(bed.gw.url, future, order)).status).toBe(401);
     // The IdP's scope is capped by what the tenant is granted.
     const wide = await idpToken({ client_id: 'gamma-app', scope: 'process:shipment:submit' });
     expect((await submit(bed.gw.url, wide, { processType: 'shipment', data: {} })).status).toBe(403);

@@ -18,6 +18,15 @@ function invalid(reason: string, message = 'Token expired or invalid'): GatewayE
   });
 }
 
+/**
+ * jose checks `iat` only together with a maximum token age; a token issued in the future (by
+ * more than the clock skew every other time claim gets) is refused here, like an early `nbf`.
+ */
+function refuseFutureIssue(payload: JWTPayload, nowMs: number): void {
+  if (typeof payload.iat === 'number' && payload.iat > nowMs / 1000 + TOKEN_CLOCK_SKEW_SECONDS)
+    throw invalid('claim_iat');
+}
+
 function reasonOf(err: unknown): string {
   if (err instanceof errors.JWTExpired) return 'expired';
   if (err instanceof errors.JWTClaimValidationFailed) return `claim_${err.claim}`;
@@ -130,6 +139,7 @@ export function createTokenVerifier(deps: {
         } catch (err) {
           throw invalid(reasonOf(err));
         }
+        refuseFutureIssue(payload, deps.now());
         if (typeof payload.tid !== 'string' || typeof payload.sub !== 'string') throw invalid('malformed');
         const claims: VerifiedClaims = {
           tenantId: payload.tid,
@@ -160,6 +170,7 @@ export function createTokenVerifier(deps: {
             currentDate: currentDate(),
             requiredClaims: ['exp'],
           });
+          refuseFutureIssue(payload, deps.now());
           const client =
             (typeof payload.client_id === 'string' && payload.client_id) ||
             (typeof payload.azp === 'string' && payload.azp) ||
