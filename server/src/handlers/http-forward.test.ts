@@ -46,7 +46,7 @@ async function backend(): Promise<{ url: string; seen: Seen[]; close(): Promise<
   };
 }
 
-function ctx(signal = new AbortController().signal): HandlerContext {
+function ctx(signal = new AbortController().signal, logger = pino({ level: 'silent' })): HandlerContext {
   return {
     processId: 'p-1',
     processType: 'forwarded',
@@ -54,7 +54,7 @@ function ctx(signal = new AbortController().signal): HandlerContext {
     correlationId: 'corr-12345678',
     attempt: 1,
     signal,
-    logger: pino({ level: 'silent' }),
+    logger,
     progress: async () => undefined,
   };
 }
@@ -112,6 +112,40 @@ describe('http-forward handler against a local HTTP service', () => {
   it('maps a hanging backend to a retryable UPSTREAM_TIMEOUT', async () => {
     const err = await failure(handler('/hang', 0.2).handle(ctx(), {}));
     expect(err).toMatchObject({ code: 'UPSTREAM_TIMEOUT', retryable: true });
+  });
+
+  it('names the backend in the server log only, never in what the tenant sees', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    // A port nothing listens on: the network error names the address.
+    const closed = await backend();
+    await closed.close();
+    const host = new URL(closed.url).host;
+    const unreachable = createForwardHandler('forwarded', {
+      url: `${closed.url}/internal/erp-orders`,
+      method: 'POST',
+      timeoutSeconds: 2,
+    });
+    const errors = [
+      await failure(unreachable.handle(ctx(undefined, logger), {})),
+      await failure(handler('/down').handle(ctx(undefined, logger), {})),
+      await failure(handler('/bad').handle(ctx(undefined, logger), {})),
+      await failure(handler('/hang', 0.2).handle(ctx(undefined, logger), {})),
+    ];
+    expect(errors.map((e) => e.code)).toEqual([
+      'UPSTREAM_UNREACHABLE',
+      'UPSTREAM_UNAVAILABLE',
+      'UPSTREAM_REJECTED',
+      'UPSTREAM_TIMEOUT',
+    ]);
+    expect(errors[1]?.message).toBe("The process type's backend answered 503");
+    const seen = JSON.stringify(errors.map((e) => ({ message: e.message, details: e.details })));
+    for (const secret of [host, svc.url, '127.0.0.1', '/internal/erp-orders', '/down', 'ECONNREFUSED'])
+      expect(seen).not.toContain(secret);
+    const log = lines.join('');
+    expect(log).toContain(`${closed.url}/internal/erp-orders`);
+    expect(log).toContain('ECONNREFUSED');
+    expect(log).toContain(`${svc.url}/down`);
   });
 
   it('opens the circuit after repeated failures and stops calling the backend', async () => {

@@ -6,6 +6,11 @@ import { defineHandler, type Handler, HandlerError } from './define-handler.js';
  * 2xx → result (the JSON body), 4xx → non-retryable UPSTREAM_REJECTED, 5xx → retryable
  * UPSTREAM_UNAVAILABLE, no answer in time → retryable UPSTREAM_TIMEOUT. A circuit breaker
  * fails fast with CIRCUIT_OPEN while the backend is down, so the queue is not burnt through.
+ *
+ * The tenant sees these errors in the process state, so their messages and details never
+ * name the backend (host, URL, the network error); the server log has them under the
+ * correlation id. A 4xx/5xx answer's status and (truncated) body are passed on: they are the
+ * backend's answer to this request.
  */
 export interface ForwardOptions {
   /** The credentials value, resolved at start-up from the env var the config names. */
@@ -37,14 +42,25 @@ export function createForwardHandler(
 ): Handler<unknown, unknown> {
   const breaker = options.breaker ?? createCircuitBreaker({ failureThreshold: 5, openMs: 30_000 });
   const target = new URL(config.url);
+  // What the log names (no user info or query string, which may carry secrets).
+  const backendUrl = target.origin + target.pathname;
   return defineHandler({
     type,
     async handle(ctx, data) {
+      /** The full story for the server log; the client gets `failure` only. */
+      const fail = (failure: HandlerError, log: Record<string, unknown> = {}): HandlerError => {
+        ctx.logger.warn(
+          { code: failure.code, backend: backendUrl, ...log, correlationId: ctx.correlationId },
+          `forward handler: ${failure.message}`,
+        );
+        return failure;
+      };
       if (!breaker.allowRequest()) {
-        throw new HandlerError('CIRCUIT_OPEN', `backend ${target.host} is failing; not called`, {
-          retryable: true,
-          details: { url: target.origin + target.pathname },
-        });
+        throw fail(
+          new HandlerError('CIRCUIT_OPEN', "The process type's backend is failing; not called", {
+            retryable: true,
+          }),
+        );
       }
       const headers: Record<string, string> = {
         ...config.headers,
@@ -76,15 +92,20 @@ export function createForwardHandler(
         if (ctx.signal.aborted) throw ctx.signal.reason;
         breaker.failure();
         if (timeout.aborted) {
-          throw new HandlerError('UPSTREAM_TIMEOUT', `no answer within ${config.timeoutSeconds}s`, {
-            retryable: true,
-            details: { timeoutSeconds: config.timeoutSeconds },
-          });
+          throw fail(
+            new HandlerError(
+              'UPSTREAM_TIMEOUT',
+              `The process type's backend gave no answer within ${config.timeoutSeconds}s`,
+              { retryable: true, details: { timeoutSeconds: config.timeoutSeconds } },
+            ),
+          );
         }
-        throw new HandlerError('UPSTREAM_UNREACHABLE', `cannot reach ${target.host}`, {
-          retryable: true,
-          details: { reason: err instanceof Error ? err.message : String(err) },
-        });
+        throw fail(
+          new HandlerError('UPSTREAM_UNREACHABLE', "The process type's backend cannot be reached", {
+            retryable: true,
+          }),
+          { err },
+        );
       }
       const body = await readBody(res).catch(() => null);
       if (res.status >= 200 && res.status < 300) {
@@ -94,15 +115,19 @@ export function createForwardHandler(
       if (res.status >= 400 && res.status < 500) {
         // The backend is healthy; it refused this request.
         breaker.success();
-        throw new HandlerError('UPSTREAM_REJECTED', `backend answered ${res.status}`, {
-          details: { status: res.status, body: truncated(body) },
-        });
+        throw fail(
+          new HandlerError('UPSTREAM_REJECTED', `The process type's backend answered ${res.status}`, {
+            details: { status: res.status, body: truncated(body) },
+          }),
+        );
       }
       breaker.failure();
-      throw new HandlerError('UPSTREAM_UNAVAILABLE', `backend answered ${res.status}`, {
-        retryable: true,
-        details: { status: res.status, body: truncated(body) },
-      });
+      throw fail(
+        new HandlerError('UPSTREAM_UNAVAILABLE', `The process type's backend answered ${res.status}`, {
+          retryable: true,
+          details: { status: res.status, body: truncated(body) },
+        }),
+      );
     },
   });
 }
