@@ -26,6 +26,7 @@ import { createProcessReader } from './state/process-reader.js';
 import { createStaleRecheck, DEFAULT_STATE_RECHECK_MS } from './state/stale-recheck.js';
 import { createProjector } from './state/projector.js';
 import { createStateStore } from './state/state-store.js';
+import { createLongPollSlots, DEFAULT_LONG_POLLS_PER_TENANT } from './processes/long-poll-slots.js';
 
 export interface GatewayDeps {
   /** Commands (rate limits, state, idempotency, refresh tokens). */
@@ -51,6 +52,8 @@ export interface GatewayDeps {
   requestTimeoutMs?: number;
   confirmTimeoutMs?: number;
   rateLimitCooldownMs?: number;
+  /** Long polls a tenant may hold at once on this instance (default 200); more are answered at once. */
+  maxLongPollsPerTenant?: number;
   defaultMetrics?: boolean;
   /** Serve HTTPS with these settings (http/tls-files.ts); default plain HTTP. */
   https?: SecureContextOptions;
@@ -167,6 +170,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     notifier,
     auditor,
     metrics,
+    longPolls: createLongPollSlots(deps.maxLongPollsPerTenant ?? DEFAULT_LONG_POLLS_PER_TENANT),
     logger,
     now,
     lifecycle,

@@ -62,6 +62,8 @@ export type StartGatewayOptions = GatewayConfigOption & {
   rpcDeadlineMs?: number;
   confirmTimeoutMs?: number;
   rateLimitCooldownMs?: number;
+  /** Long polls a tenant may hold at once on this instance (default 200). */
+  maxLongPollsPerTenant?: number;
   defaultMetrics?: boolean;
 };
 
@@ -145,6 +147,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       ...(options.confirmTimeoutMs ? { confirmTimeoutMs: options.confirmTimeoutMs } : {}),
       ...(options.rateLimitCooldownMs !== undefined
         ? { rateLimitCooldownMs: options.rateLimitCooldownMs }
+        : {}),
+      ...(options.maxLongPollsPerTenant !== undefined
+        ? { maxLongPollsPerTenant: options.maxLongPollsPerTenant }
         : {}),
       ...(options.defaultMetrics ? { defaultMetrics: true } : {}),
     });

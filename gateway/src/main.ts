@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     idempotencyTtlSeconds: env.idempotencyTtlSeconds,
     stateTtlSeconds: env.stateTtlSeconds,
     stateRecheckAfterMs: env.stateRecheckSeconds * 1000,
+    maxLongPollsPerTenant: env.longPollsPerTenant,
     defaultMetrics: true,
   });
   logger.info(

@@ -22,6 +22,7 @@ describe('gateway environment', () => {
       idempotencyTtlSeconds: 86400,
       stateTtlSeconds: 86400,
       stateRecheckSeconds: 300,
+      longPollsPerTenant: 200,
       logLevel: 'info',
     });
   });

@@ -1,3 +1,4 @@
+import { DEFAULT_LONG_POLLS_PER_TENANT } from '../processes/long-poll-slots.js';
 import { parseHostList, type RedisTopology } from './redis-client.js';
 
 /** Gateway settings from the environment (names of the agreed runtime interface), checked once at start-up. */
@@ -20,6 +21,8 @@ export interface GatewayEnv {
   tls?: { certFile: string; keyFile: string; caFile?: string };
   /** A non-terminal state unchanged for this long is re-checked with the server; 0: never. */
   stateRecheckSeconds: number;
+  /** Long polls a tenant may hold at once on this instance; more are answered without waiting. */
+  longPollsPerTenant: number;
 }
 
 export function readGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
@@ -119,6 +122,7 @@ export function readGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv
     stateTtlSeconds: int('STARGATE_STATE_TTL_SECONDS', 86_400, 60, 365 * 86_400),
     ...(certFile && keyFile ? { tls: { certFile, keyFile, ...(caFile ? { caFile } : {}) } } : {}),
     stateRecheckSeconds: int('STARGATE_STATE_RECHECK_SECONDS', 300, 0, 86_400),
+    longPollsPerTenant: int('STARGATE_LONG_POLLS_PER_TENANT', DEFAULT_LONG_POLLS_PER_TENANT, 0, 100_000),
   };
   if (problems.length) throw new Error(`invalid gateway configuration: ${problems.join('; ')}`);
   return result;

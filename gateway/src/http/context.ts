@@ -12,6 +12,7 @@ import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import type { ProcessIdAllocator } from '../idempotency/process-id-allocator.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { LongPollSlots } from '../processes/long-poll-slots.js';
 import type { RateLimiter } from '../ratelimit/rate-limiter.js';
 import type { ChangeNotifier } from '../state/change-notifier.js';
 import type { ProcessReader } from '../state/process-reader.js';
@@ -39,6 +40,8 @@ export interface GatewayContext {
   notifier: ChangeNotifier;
   auditor: Auditor;
   metrics: Metrics;
+  /** Long polls each tenant holds on this instance, capped. */
+  longPolls: LongPollSlots;
   logger: Logger;
   now: () => number;
   /** Health: false while draining or before start-up finished. */

@@ -110,6 +110,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['tenant', 'process_id'] as const,
       registers,
     }),
+    longPollsOverCap: new Counter({
+      name: 'gateway_long_polls_over_cap_total',
+      help: 'Long polls answered at once (no wait, no Preference-Applied) because the tenant held its cap of concurrent long polls on this instance',
+      labelNames: ['tenant'] as const,
+      registers,
+    }),
     longPollDuration: new Histogram({
       name: 'gateway_long_poll_duration_seconds',
       help: 'How long long-polls (Prefer: wait) were held, by result',

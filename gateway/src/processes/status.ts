@@ -52,15 +52,23 @@ export function registerStatusRoute(api: ProcessApi, ctx: GatewayContext): void 
       requireScope(principal, state.processType, 'read');
       request.auditInfo.processType = state.processType;
 
-      if (wait !== undefined && wait > 0) {
-        reply.header(HTTP_HEADERS.preferenceApplied, `wait=${wait}`);
-        state = await awaitChange(ctx, reply, {
-          tenantId: principal.tenant.id,
-          processId: id,
-          state,
-          waitSeconds: wait,
-          ifNoneMatch,
-        });
+      // Over the tenant's cap of held polls: answered at once, the wait not applied (not echoed).
+      const waitSeconds = wait ?? 0;
+      const release = waitSeconds > 0 ? ctx.longPolls.acquire(principal.tenant.id) : undefined;
+      if (waitSeconds > 0 && !release) ctx.metrics.longPollsOverCap.inc({ tenant: principal.tenant.id });
+      if (release) {
+        reply.header(HTTP_HEADERS.preferenceApplied, `wait=${waitSeconds}`);
+        try {
+          state = await awaitChange(ctx, reply, {
+            tenantId: principal.tenant.id,
+            processId: id,
+            state,
+            waitSeconds,
+            ifNoneMatch,
+          });
+        } finally {
+          release();
+        }
       }
 
       const etag = etagOf(state.version);
