@@ -58,6 +58,9 @@ function endServerSpan(request: FastifyRequest, status: number | undefined): voi
  */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
+/** Longer than any path parameter a route schema allows, so the schema's 400 answers first. */
+const MAX_PATH_PARAM_LENGTH = 2048;
+
 export async function buildApp(
   ctx: GatewayContext,
   options: {
@@ -94,6 +97,13 @@ export async function buildApp(
       return isValidCorrelationId(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    routerOptions: {
+      // Path parameters are bounded by their route schemas (a process id: 128 characters), which
+      // name the parameter in a 400; fastify's own limit (100) would cut in first as "malformed".
+      maxParamLength: MAX_PATH_PARAM_LENGTH,
+      // `/api/stargate/processes/` is the list, like `/api/stargate/processes`.
+      ignoreTrailingSlash: true,
+    },
     // A URL fastify cannot decode (e.g. `%ZZ`) gets the same problem+json as every other error.
     frameworkErrors: (_error, request, reply) =>
       sendProblem(ctx, request, reply, new GatewayError('INVALID_REQUEST', 'The request URL is malformed')),
