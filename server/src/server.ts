@@ -1,9 +1,17 @@
 import { hostname } from 'node:os';
-import { EXCHANGES, processQueue, QUEUES, type ServerConfig, type RpcReply } from '@stargate/contracts';
-import * as amqp from 'amqplib';
+import {
+  brokerUrls,
+  EXCHANGES,
+  processQueue,
+  QUEUES,
+  quorumInitialGroupSize,
+  type ServerConfig,
+  type RpcReply,
+} from '@stargate/contracts';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { type Db, MongoClient } from 'mongodb';
 import pino, { type Logger } from 'pino';
+import { type BrokerConnection, connectBroker } from './broker/connection.js';
 import { createPublisher } from './broker/publisher.js';
 import { declareTopology, SERVER_DEAD_LETTER_QUEUE } from './broker/topology.js';
 import { type ProcessTypeRuntime, resolveProcessTypes } from './config/process-types.js';
@@ -27,7 +35,10 @@ import { createAuditLog } from './store/audit-log.js';
 import { createProcessStore, isStoreUnavailable } from './store/process-store.js';
 
 export interface ServerDeps {
+  /** One AMQP URL, or the nodes of a RabbitMQ cluster separated by commas. */
   amqpUrl: string;
+  /** `x-quorum-initial-group-size` of the queues; default 3 with several URLs. */
+  quorumInitialGroupSize?: number;
   db: Db;
   types: ProcessTypeRuntime[];
   logger: Logger;
@@ -70,7 +81,7 @@ export function createServer(deps: ServerDeps): StargateServer {
   let brokerUp = false;
   let storeUp = true;
   let stopping = false;
-  let connection: amqp.RecoveringChannelModel | undefined;
+  let connection: BrokerConnection | undefined;
   let retention: RetentionJob | undefined;
   let probe: NodeJS.Timeout | undefined;
 
@@ -154,6 +165,12 @@ export function createServer(deps: ServerDeps): StargateServer {
           { queue, err: err.message },
           'work queue exists with other arguments (an older version declared it); using it as it is — delete it while it is empty to apply the new ones',
         ),
+      {
+        quorumInitialGroupSize: quorumInitialGroupSize(
+          brokerUrls(deps.amqpUrl).length,
+          deps.quorumInitialGroupSize,
+        ),
+      },
     );
     pubChannel = pub;
     lagChannel = await m.createChannel();
@@ -295,10 +312,14 @@ export function createServer(deps: ServerDeps): StargateServer {
     async start() {
       await store.ensureIndexes();
       await audit.ensureIndexes();
-      connection = await amqp.connect(deps.amqpUrl, {
-        // Small RPC replies and publishes must not wait for Nagle's algorithm (40 ms delayed ACKs).
-        noDelay: true,
-        recovery: { setup, initialDelay: 200, maxDelay: 10_000, initialMaxRetries: 5 },
+      // Several URLs: the nodes of a cluster, tried in turn (connection.ts).
+      connection = await connectBroker(deps.amqpUrl, {
+        setup,
+        initialDelay: 200,
+        maxDelay: 10_000,
+        initialMaxRetries: 5,
+        onNodeFailed: (node, err) =>
+          logger.warn({ node: node + 1, err: err.message }, 'RabbitMQ node not reachable'),
       });
       connection.on('disconnect', (err: Error) => {
         brokerUp = false;
@@ -353,7 +374,9 @@ export function createServer(deps: ServerDeps): StargateServer {
 }
 
 export interface StartServerOptions {
+  /** One AMQP URL, or the nodes of a RabbitMQ cluster separated by commas. */
   amqpUrl: string;
+  quorumInitialGroupSize?: number;
   mongoUrl: string;
   dbName?: string;
   processTypes: readonly string[];
@@ -392,6 +415,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   await client.connect();
   const server = createServer({
     amqpUrl: options.amqpUrl,
+    ...(options.quorumInitialGroupSize ? { quorumInitialGroupSize: options.quorumInitialGroupSize } : {}),
     db: client.db(options.dbName ?? 'stargate'),
     types,
     logger,
