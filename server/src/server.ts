@@ -56,6 +56,8 @@ export interface StargateServer {
 
 /** Deliveries of a command, dead letter or audit record before it is given up (logged). */
 const SIDE_DELIVERY_LIMIT = 10;
+/** Longest wait after a reconnect for the runs of the lost connection to end. */
+const RECONNECT_IDLE_WAIT_MS = 60_000;
 /** Unacknowledged audit records per worker (they are written in batches). */
 const AUDIT_PREFETCH = 256;
 
@@ -302,6 +304,13 @@ export function createServer(deps: ServerDeps): StargateServer {
           },
         );
     });
+    // After a reconnect, handlers started from the lost connection may still run; RabbitMQ has
+    // requeued their deliveries. Work is taken again once they ended, so that a redelivery to
+    // this worker finds their outcome recorded instead of running the handler a second time.
+    if (runner.inFlight() > 0) {
+      logger.info({ running: runner.inFlight() }, 'waiting for the runs of the lost connection to end');
+      await Promise.race([runner.idle(), new Promise((r) => setTimeout(r, RECONNECT_IDLE_WAIT_MS))]);
+    }
     consumers = next;
     brokerUp = true;
     if (storeUp && !stopping) for (const c of consumers) await consume(c);

@@ -117,8 +117,10 @@ export function createBroker(deps: {
       conn = c;
       channel = ch;
       attempt = 0;
-      for (const listener of listeners) await listener(c);
+      // Publishes waiting for a channel go on now, not after the listeners: a consumer of a
+      // quorum queue whose leader is being re-elected may take a while to start.
       for (const wake of waiting) wake();
+      for (const listener of listeners) await listener(c);
       deps.logger.info({ event: 'broker.connected', node: index + 1 }, 'RabbitMQ connected');
     } catch (err) {
       await c.close().catch(() => undefined);
