@@ -188,10 +188,19 @@ it.skipIf(!enabled)(
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
-    const acceptedAtLeast = (n: number) =>
-      eventually(() => load.accepted.size >= Math.min(n, TOTAL), 180_000, 100);
+    // Each phase lets the load go on until 20 more submissions were accepted, or 60 s passed
+    // (a broker refusing everything must not stall the test; the stall is recorded).
+    const stalls: Record<string, number> = {};
+    const acceptedAtLeast = async (n: number, phase: string) => {
+      const from = Date.now();
+      try {
+        await eventually(() => load.accepted.size >= Math.min(n, TOTAL), 60_000, 100);
+      } catch {
+        stalls[phase] = Date.now() - from;
+      }
+    };
 
-    await acceptedAtLeast(20);
+    await acceptedAtLeast(20, 'start');
     // 1. The node leading the order queue dies.
     const { leader } = await eventually(async () => {
       const l = await cluster.leaderOf(VHOST, processQueue('order'));
@@ -209,17 +218,17 @@ it.skipIf(!enabled)(
     );
     marks.newLeaderSeen = Date.now();
     const afterKill = load.accepted.size;
-    await acceptedAtLeast(afterKill + 20);
+    await acceptedAtLeast(afterKill + 20, 'after the kill');
     await cluster.restart(leader);
     marks.restarted = Date.now();
-    await acceptedAtLeast(load.accepted.size + 20);
+    await acceptedAtLeast(load.accepted.size + 20, 'after the restart');
 
     // 2. A second node stops gracefully: two of three remain.
     const second = [0, 1, 2].find((i) => i !== leader) as number;
     marks.secondStopping = Date.now();
     await cluster.stop(second);
     marks.secondStopped = Date.now();
-    await acceptedAtLeast(load.accepted.size + 20);
+    await acceptedAtLeast(load.accepted.size + 20, 'second node stopped');
 
     // 3. A third goes: one node left, no majority; then both come back.
     const third = [0, 1, 2].find((i) => i !== second && cluster.isRunning(i) && i !== leader) ?? leader;
@@ -230,7 +239,7 @@ it.skipIf(!enabled)(
     noMajority.push({ from: lostAt, to: Date.now() });
     await cluster.restart(third);
     marks.allBack = Date.now();
-    await acceptedAtLeast(load.accepted.size + 20);
+    await acceptedAtLeast(load.accepted.size + 20, 'all back');
     await load.stop();
     reading = false;
     await reader;
@@ -281,6 +290,7 @@ it.skipIf(!enabled)(
       networkErrors: answers.filter((a) => a.status === 0).length,
       handlerRanTwice: ranTwice.length,
       gatewayResends: resends,
+      stalledPhasesMs: stalls,
     };
     console.log(`RabbitMQ cluster fault figures: ${JSON.stringify(figures)}`);
     if (refusedOutside.length > 0)
