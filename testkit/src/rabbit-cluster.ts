@@ -51,6 +51,24 @@ export interface RabbitCluster {
   teardown(): Promise<void>;
 }
 
+/** Ids of the epmd daemons started with ERL_EPMD_PORT=`port` (Linux /proc). */
+async function ownEpmds(port: number): Promise<number[]> {
+  const { readdir } = await import('node:fs/promises');
+  const found: number[] = [];
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const comm = (await readFile(`/proc/${entry}/comm`, 'utf8')).trim();
+      if (comm !== 'epmd') continue;
+      const environ = (await readFile(`/proc/${entry}/environ`, 'utf8')).split('\0');
+      if (environ.includes(`ERL_EPMD_PORT=${port}`)) found.push(Number(entry));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
 const AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
 
 async function mgmtGet(base: string, path: string): Promise<Response> {
@@ -207,10 +225,15 @@ export async function privateRabbitCluster(size = 3): Promise<RabbitCluster> {
         }
       }
     }
-    // Our own epmd (started by the first node on its private port).
-    await run('epmd', ['-port', String(epmdPort), '-kill'], { env: baseEnv(), timeout: 10_000 }).catch(
-      () => undefined,
-    );
+    // Our own epmd (started by the first node on its private port; `epmd -kill` refuses while
+    // it still lists a node): found by the port in its environment, ended by its id.
+    for (const pid of await ownEpmds(epmdPort)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
   }
 
   const started = Date.now();
