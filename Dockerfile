@@ -17,7 +17,7 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 # Manifests first so the dependency layer is cached until they change. npm ci needs every
 # workspace's package.json to match the lock file, including the test-only ones.
-COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
+COPY package.json package-lock.json tsconfig.base.json tsconfig.build.json ./
 COPY contracts/package.json contracts/
 COPY telemetry/package.json telemetry/
 COPY testkit/package.json testkit/
@@ -29,17 +29,17 @@ COPY e2e/package.json e2e/
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund --loglevel=error
 COPY contracts contracts
 COPY telemetry telemetry
-COPY testkit testkit
 COPY gateway gateway
 COPY server server
 COPY client-sdk client-sdk
 COPY operator operator
-# Only what runs: no compiled tests or test helpers (testing/, test-support), no declaration
-# files, source maps, docs, tests or examples of the dependencies (Node loads none of them).
-RUN npx tsc -b gateway server operator client-sdk \
- && find contracts telemetry gateway server operator client-sdk -path '*/dist/*' \
-      \( -name '*.test.*' -o -name 'test-support.*' -o -name '*.d.ts' -o -name '*.tsbuildinfo' -o -name '*.map' \) -delete \
- && rm -rf */dist/testing \
+# Only what runs. The product build (tsconfig.build.json: every package's src/ less its
+# *.test.ts and src/testing/) compiles no test or test helper (.dockerignore keeps them out of
+# the context as well; the find fails the build should one appear); then no declaration files,
+# source maps, docs, tests or examples of the dependencies (Node loads none of them).
+RUN npx tsc -b tsconfig.build.json \
+ && ! find */dist \( -name '*.test.*' -o -path '*/testing/*' \) | grep . \
+ && find */dist \( -name '*.d.ts' -o -name '*.tsbuildinfo' -o -name '*.map' \) -delete \
  && npm prune --omit=dev --no-audit --no-fund --loglevel=error \
  && rm -rf node_modules/@stargate/testkit node_modules/@stargate/e2e node_modules/.cache \
  && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \

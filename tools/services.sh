@@ -38,31 +38,10 @@ PROMETHEUS_MODULE_VERSION=0.316.0
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf '[services] error: %s\n' "$*" >&2; exit 1; }
 
-# wait_for DESCRIPTION SECONDS COMMAND...: retries COMMAND every 0.5 s.
-wait_for() {
-  local what=$1 secs=$2; shift 2
-  local deadline=$((SECONDS + secs))
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.5
-  done
-  log "$what is ready"
-}
+# shellcheck source=lib.sh
+. "$ROOT/tools/lib.sh" # wait_for, apt_install
 
 running() { [ -f "$DATA/$1.pid" ] && kill -0 "$(cat "$DATA/$1.pid")" 2>/dev/null; }
-
-apt_install() {
-  local missing=()
-  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  log "installing ${missing[*]} from Debian's packages"
-  local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  # The packages' init scripts must not start system-wide copies: we run our own.
-  printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null && $sudo chmod +x /usr/sbin/policy-rc.d
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  $sudo rm -f /usr/sbin/policy-rc.d
-}
 
 need_go() { command -v go >/dev/null 2>&1 || die "the Go toolchain is needed to build $1 (install golang from your distribution)"; }
 
@@ -158,10 +137,16 @@ ferretdb_ready() { (exec 3<>/dev/tcp/127.0.0.1/"$FERRETDB_PORT") 2>/dev/null; }
 ferretdb_up() {
   ferretdb_build
   mkdir -p "$DATA/ferretdb"
+  # STARGATE_FERRETDB_ROOT_USERNAME/PASSWORD: require SCRAM authentication, with that user in admin.
+  local auth=()
+  if [ -n "${STARGATE_FERRETDB_ROOT_USERNAME:-}" ]; then
+    auth=(--test-enable-new-auth --setup-database=admin --setup-username="$STARGATE_FERRETDB_ROOT_USERNAME"
+      --setup-password="${STARGATE_FERRETDB_ROOT_PASSWORD:?STARGATE_FERRETDB_ROOT_PASSWORD is required with a root user}")
+  fi
   if ! ferretdb_ready; then
     nohup "$(ferretdb_bin)" --listen-addr="127.0.0.1:$FERRETDB_PORT" --handler=sqlite \
       --sqlite-url="file:$DATA/ferretdb/" --state-dir="$DATA/ferretdb" --telemetry=disable \
-      --debug-addr=- --log-level=warn >"$DATA/ferretdb.log" 2>&1 &
+      --debug-addr=- --log-level=warn "${auth[@]}" >"$DATA/ferretdb.log" 2>&1 &
     echo $! >"$DATA/ferretdb.pid"
   fi
   wait_for "ferretdb at mongodb://127.0.0.1:$FERRETDB_PORT" 30 ferretdb_ready || die "ferretdb did not start (see $DATA/ferretdb.log)"

@@ -8,8 +8,8 @@
  * The published package is not the repository folder: the repository's package.json is the
  * development manifest (workspace dependencies, the repo-only `stargate-source` export
  * condition, test dependencies). This script
- *   1. emits declarations of the product code only (tsconfig.build.json: no tests, no
- *      src/testing/),
+ *   1. compiles the product code only (tsconfig.build.json: no tests, no src/testing/) into
+ *      dist/, for its declarations,
  *   2. bundles src/index.ts and src/cli.ts with Rolldown; the few wire types and constants the
  *      SDK takes from the private workspace package @stargate/contracts are bundled in, every
  *      third-party dependency stays an import,
@@ -38,7 +38,7 @@ function log(message) {
   process.stderr.write(`build-package: ${message}\n`);
 }
 
-/** Step 1: declarations of the product code (also builds contracts' declarations, a reference). */
+/** Step 1: the product build, for its declarations (also builds contracts', a reference). */
 export function emitDeclarations() {
   const tsc = join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc');
   execFileSync(process.execPath, [tsc, '-b', join(SDK_DIR, 'tsconfig.build.json')], {

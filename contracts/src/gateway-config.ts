@@ -8,7 +8,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { createSchemaCompiler } from './json-schema.js';
 import type { PollingHints } from './process.js';
-import { OPERATIONS, type Operation, PROCESS_TYPE_NAME_PATTERN, TENANT_ID_PATTERN } from './states.js';
+import { OPERATIONS, type Operation } from './scopes.js';
+import { PROCESS_TYPE_NAME_PATTERN, TENANT_ID_PATTERN } from './states.js';
 
 export interface RateLimit {
   requestsPerMinute: number;

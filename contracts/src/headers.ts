@@ -42,39 +42,6 @@ export function isValidCorrelationId(value: unknown): value is string {
   return typeof value === 'string' && CORRELATION_ID_RE.test(value);
 }
 
-export interface TraceParent {
-  version: string;
-  traceId: string;
-  parentId: string;
-  flags: string;
-  sampled: boolean;
-}
-
-const TRACEPARENT_RE = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
-
-/** Parses a `traceparent` header; returns undefined for anything invalid, as the spec requires. */
-export function parseTraceparent(header: unknown): TraceParent | undefined {
-  if (typeof header !== 'string') return undefined;
-  const m = TRACEPARENT_RE.exec(header.trim().toLowerCase());
-  if (!m) return undefined;
-  const [, version, traceId, parentId, flags, rest] = m as unknown as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string?,
-  ];
-  if (version === 'ff') return undefined;
-  if (version === '00' && rest !== undefined) return undefined;
-  if (/^0+$/.test(traceId) || /^0+$/.test(parentId)) return undefined;
-  return { version, traceId, parentId, flags, sampled: (Number.parseInt(flags, 16) & 1) === 1 };
-}
-
-export function formatTraceparent(tp: Pick<TraceParent, 'traceId' | 'parentId' | 'sampled'>): string {
-  return `00-${tp.traceId}-${tp.parentId}-${tp.sampled ? '01' : '00'}`;
-}
-
 /** RFC 7240 `Prefer: wait=N`; returns N in seconds (capped) or undefined. */
 export function parsePreferWait(header: unknown, max = 60): number | undefined {
   if (typeof header !== 'string') return undefined;

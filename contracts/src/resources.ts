@@ -1,9 +1,11 @@
 /**
  * TypeScript types of the custom resources (group stargate.io, version v1alpha1).
- * The CRDs in crds/ are the schema the API server enforces; these mirror them.
+ * The CRDs in crds/ are the schema the API server enforces; these mirror them, and
+ * resources.test.ts fails when they drift apart (through the field tables of resource-fields.ts,
+ * which the compiler ties to these types: change a type there and here together).
  * Both kinds are namespaced: a Tenant refers to ProcessTypes of its own namespace.
  */
-import type { Operation } from './states.js';
+import type { Operation } from './scopes.js';
 
 export const API_GROUP = 'stargate.io';
 export const API_VERSION = 'v1alpha1';

@@ -48,6 +48,14 @@ export function verifyClientSecretAsync(secret: string, encoded: string): Promis
   );
 }
 
+/**
+ * True when `encoded` uses exactly the parameters hashClientSecret writes today: a hash worth
+ * keeping, and one whose verification costs what ours cost (not what a tampered N or r asks).
+ */
+export function hasCurrentHashParameters(encoded: string): boolean {
+  return encoded.startsWith(`scrypt$${N}$${R}$${P}$`) && parseHash(encoded) !== undefined;
+}
+
 /** A new client secret: 32 random bytes, base64url. */
 export function generateClientSecret(): string {
   return randomBytes(32).toString('base64url');

@@ -26,23 +26,6 @@ export function canTransition(from: ProcessStatus, to: ProcessStatus): boolean {
   return TRANSITIONS[from].includes(to);
 }
 
-/** The operations a tenant may be granted per process type; each maps to a scope. */
-export const OPERATIONS = ['submit', 'read', 'cancel'] as const;
-export type Operation = (typeof OPERATIONS)[number];
-
-/** `process:<type>:<operation>` */
-export function scopeFor(processType: string, operation: Operation): string {
-  return `process:${processType}:${operation}`;
-}
-
-const SCOPE_RE = /^process:([a-z0-9][a-z0-9-]{0,62}):(submit|read|cancel)$/;
-
-export function parseScope(scope: string): { processType: string; operation: Operation } | undefined {
-  const m = SCOPE_RE.exec(scope);
-  if (!m) return undefined;
-  return { processType: m[1]!, operation: m[2] as Operation };
-}
-
 /** Process type names: DNS-label-like, since they name queues, Deployments and scopes. */
 export const PROCESS_TYPE_NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
 export const TENANT_ID_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';

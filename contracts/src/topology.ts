@@ -31,13 +31,24 @@ export function retryQueue(processType: string): string {
 }
 
 /**
+ * How many runs of one request may end without an outcome (the worker died or stalled past its
+ * lease) before the server fails the process with DELIVERY_LIMIT_EXCEEDED. The server counts
+ * them on the process record; requeues caused by shutdowns, channel losses and store outages
+ * do not count.
+ */
+export const DEFAULT_DELIVERY_LIMIT = 5;
+
+/**
  * Deliveries of one message before RabbitMQ gives up on it (quorum queue `x-delivery-limit`),
  * one value per queue, each in one place. Set on every quorum queue, so behaviour does not
  * depend on the broker's version (RabbitMQ 4 changed the default from unlimited to 20).
  */
 export const DELIVERY_LIMITS = {
-  /** A process type's work queue (ProcessType `spec.queue.deliveryLimit` overrides it). */
-  process: 5,
+  /**
+   * A process type's work queue: the counted limit (ProcessType `spec.queue.deliveryLimit`
+   * overrides it); the queue's own `x-delivery-limit` is brokerDeliveryLimit() of it.
+   */
+  process: DEFAULT_DELIVERY_LIMIT,
   /**
    * The gateways' state event queue. The projector holds events while Redis fails instead of
    * requeueing them, so only channel losses count; past the limit an event goes to the sink.
@@ -54,8 +65,17 @@ export const DELIVERY_LIMITS = {
   dead: 1000,
 } as const;
 
-/** How many deliveries of one message before RabbitMQ dead-letters it (quorum queue `x-delivery-limit`). */
-export const DEFAULT_DELIVERY_LIMIT = DELIVERY_LIMITS.process;
+/**
+ * The broker's own `x-delivery-limit` on a work queue: a backstop far above the counted limit
+ * (a message that keeps coming back without ever reaching a handler still ends in the
+ * dead-letter sink, which marks its process failed).
+ */
+export const BROKER_DELIVERY_BACKSTOP = 50;
+
+/** The work queue's `x-delivery-limit` for a counted limit of `deliveryLimit` failed runs. */
+export function brokerDeliveryLimit(deliveryLimit = DEFAULT_DELIVERY_LIMIT): number {
+  return Math.max(BROKER_DELIVERY_BACKSTOP, 10 * deliveryLimit);
+}
 
 /**
  * Requests a type's work queue holds at most (`x-max-length`). When it is full, RabbitMQ
@@ -110,7 +130,7 @@ export function processQueueArguments(
   options: TopologyOptions = {},
 ): Record<string, unknown> {
   return {
-    ...quorum(options, settings.deliveryLimit ?? DELIVERY_LIMITS.process),
+    ...quorum(options, brokerDeliveryLimit(settings.deliveryLimit ?? DELIVERY_LIMITS.process)),
     'x-dead-letter-exchange': EXCHANGES.dead,
     'x-dead-letter-strategy': 'at-most-once',
     'x-max-length': settings.maxLength ?? DEFAULT_MAX_QUEUE_LENGTH,

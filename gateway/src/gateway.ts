@@ -1,3 +1,4 @@
+import type { SecureContextOptions } from 'node:tls';
 import { redisKeys } from '@stargate/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -22,6 +23,7 @@ import { observeAppliedState } from './observability/state-metrics.js';
 import { createRateLimiter } from './ratelimit/rate-limiter.js';
 import { createChangeNotifier } from './state/change-notifier.js';
 import { createProcessReader } from './state/process-reader.js';
+import { createStaleRecheck, DEFAULT_STATE_RECHECK_MS } from './state/stale-recheck.js';
 import { createProjector } from './state/projector.js';
 import { createStateStore } from './state/state-store.js';
 
@@ -44,10 +46,14 @@ export interface GatewayDeps {
   redisPrefix?: string;
   idempotencyTtlSeconds?: number;
   stateTtlSeconds?: number;
+  /** A non-terminal state unchanged for this long is re-checked with the server; 0: never. */
+  stateRecheckAfterMs?: number;
   rpcDeadlineMs?: number;
   confirmTimeoutMs?: number;
   rateLimitCooldownMs?: number;
   defaultMetrics?: boolean;
+  /** Serve HTTPS with these settings (http/tls-files.ts); default plain HTTP. */
+  https?: SecureContextOptions;
 }
 
 export interface Gateway {
@@ -142,7 +148,22 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     processIds,
     broker,
     rpc,
-    reader: createProcessReader({ store: stateStore, rpc, logger, metrics }),
+    reader: createProcessReader({
+      store: stateStore,
+      rpc,
+      logger,
+      metrics,
+      recheck: createStaleRecheck({
+        rpc,
+        store: stateStore,
+        redis: deps.redis,
+        keys,
+        logger,
+        metrics,
+        afterMs: deps.stateRecheckAfterMs ?? DEFAULT_STATE_RECHECK_MS,
+        now,
+      }),
+    }),
     stateStore,
     notifier,
     auditor,
@@ -151,7 +172,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     now,
     lifecycle,
   };
-  const app = await buildApp(context);
+  const app = await buildApp(context, deps.https ? { https: deps.https } : {});
   trackConnections(app.server, metrics);
 
   return {

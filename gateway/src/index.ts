@@ -1,3 +1,4 @@
+import type { Server as TlsServer } from 'node:tls';
 import type { GatewayConfig } from '@stargate/contracts';
 import type { Redis } from 'ioredis';
 import {
@@ -9,6 +10,8 @@ import {
 import { createFileConfigSource, createStaticConfigSource } from './config/file-source.js';
 import { createRedisClient, type RedisTopology } from './config/redis-client.js';
 import { createGateway, type Gateway } from './gateway.js';
+import { loadTlsFiles, type TlsFiles } from './http/tls-files.js';
+import { type TlsReloader, watchTlsFiles } from './http/tls-reloader.js';
 import { createLogger, type Logger } from './observability/logger.js';
 
 export { createGateway, type Gateway, type GatewayDeps } from './gateway.js';
@@ -20,6 +23,7 @@ export {
 } from './auth/signing-keys.js';
 export { createLogger } from './observability/logger.js';
 export type { RedisTopology } from './config/redis-client.js';
+export type { TlsFiles } from './http/tls-files.js';
 
 export type GatewayConfigOption =
   | { config: GatewayConfig }
@@ -37,6 +41,10 @@ export type StartGatewayOptions = GatewayConfigOption & {
   quorumInitialGroupSize?: number;
   /** Default 127.0.0.1 and a free port. */
   host?: string;
+  /** Serve HTTPS (minimum TLS 1.2) with the certificate in these files, reloaded when they change. */
+  tls?: TlsFiles;
+  /** How often the TLS files are re-read besides the folder watch (ms); default 60 s. */
+  tlsPollMs?: number;
   port?: number;
   /** Base of Location/statusUrl and the token issuer; default the listening URL. */
   publicUrl?: string;
@@ -51,6 +59,7 @@ export type StartGatewayOptions = GatewayConfigOption & {
   clock?: { now(): number };
   idempotencyTtlSeconds?: number;
   stateTtlSeconds?: number;
+  stateRecheckAfterMs?: number;
   rpcDeadlineMs?: number;
   confirmTimeoutMs?: number;
   rateLimitCooldownMs?: number;
@@ -60,6 +69,8 @@ export type StartGatewayOptions = GatewayConfigOption & {
 export interface RunningGateway {
   url: string;
   gateway: Gateway;
+  /** With `tls`: the certificate in force and a manual reload. */
+  tls?: TlsReloader;
   close(): Promise<void>;
 }
 
@@ -80,6 +91,8 @@ async function waitForRedis(redis: Redis): Promise<void> {
 /** Runs a complete gateway (Redis, RabbitMQ, config, HTTP) and resolves once it listens. */
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger({ level: options.logLevel ?? 'warn' });
+  // Bad TLS files fail the start with the setting named, before anything connects.
+  const tls = options.tls ? await loadTlsFiles(options.tls) : undefined;
   const redis = createRedisClient(options.redisUrl, options.redisTopology);
   const subscriber = createRedisClient(options.redisUrl, options.redisTopology);
   // ioredis reports errors as events; the callers log what matters.
@@ -101,6 +114,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       'kubernetes' in options
         ? (await import('./config/kubernetes-source.js')).createKubernetesConfigSource
         : undefined;
+    const scheme = tls ? 'https' : 'http';
     const host = options.host ?? '127.0.0.1';
     // Without a public URL the listening URL is used, known only after listen: a placeholder
     // until then (nothing is served before listen).
@@ -117,13 +131,17 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       },
       signingKeys,
       logger,
-      publicUrl: options.publicUrl ?? `http://${host}:${options.port ?? 0}`,
+      publicUrl: options.publicUrl ?? `${scheme}://${host}:${options.port ?? 0}`,
+      ...(tls ? { https: tls.options } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.issuer ? { issuer: options.issuer } : {}),
       ...(options.audience ? { audience: options.audience } : {}),
       ...(options.redisPrefix ? { redisPrefix: options.redisPrefix } : {}),
       ...(options.idempotencyTtlSeconds ? { idempotencyTtlSeconds: options.idempotencyTtlSeconds } : {}),
       ...(options.stateTtlSeconds ? { stateTtlSeconds: options.stateTtlSeconds } : {}),
+      ...(options.stateRecheckAfterMs !== undefined
+        ? { stateRecheckAfterMs: options.stateRecheckAfterMs }
+        : {}),
       ...(options.rpcDeadlineMs ? { rpcDeadlineMs: options.rpcDeadlineMs } : {}),
       ...(options.confirmTimeoutMs ? { confirmTimeoutMs: options.confirmTimeoutMs } : {}),
       ...(options.rateLimitCooldownMs !== undefined
@@ -140,7 +158,18 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     }
     const address = gateway.app.server.address();
     const port = typeof address === 'object' && address ? address.port : options.port;
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const tlsReloader =
+      tls && options.tls
+        ? watchTlsFiles({
+            files: options.tls,
+            initial: tls,
+            server: gateway.app.server as unknown as TlsServer,
+            logger,
+            metrics: gateway.context.metrics,
+            ...(options.tlsPollMs ? { pollMs: options.tlsPollMs } : {}),
+          })
+        : undefined;
     if (!options.publicUrl) {
       gateway.context.publicUrl = url;
       if (!options.issuer) gateway.context.issuer = url;
@@ -148,7 +177,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     return {
       url,
       gateway,
+      ...(tlsReloader ? { tls: tlsReloader } : {}),
       async close() {
+        tlsReloader?.close();
         await gateway.close();
         await Promise.allSettled([redis.quit(), subscriber.quit()]);
         cleanupRedis();

@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     ...(env.amqpQuorumInitialGroupSize ? { quorumInitialGroupSize: env.amqpQuorumInitialGroupSize } : {}),
     host: env.host,
     port: env.port,
+    ...(env.tls ? { tls: env.tls } : {}),
     publicUrl: env.publicUrl,
     issuer: env.issuer,
     audience: env.audience,
@@ -33,10 +34,16 @@ async function main(): Promise<void> {
     logger,
     idempotencyTtlSeconds: env.idempotencyTtlSeconds,
     stateTtlSeconds: env.stateTtlSeconds,
+    stateRecheckAfterMs: env.stateRecheckSeconds * 1000,
     defaultMetrics: true,
   });
   logger.info(
-    { event: 'gateway.listening', url: running.url, publicUrl: env.publicUrl },
+    {
+      event: 'gateway.listening',
+      url: running.url,
+      publicUrl: env.publicUrl,
+      ...(running.tls ? { tlsFingerprint256: running.tls.current().fingerprint256 } : {}),
+    },
     'gateway listening',
   );
   let stopping = false;

@@ -142,7 +142,9 @@ describe('with KEDA installed (shared API server, minimal KEDA CRDs)', () => {
   it('dropping autoscaling removes the KEDA objects and the operator sets replicas again', async () => {
     await applyProcessType(client, ns, { builtin: 'order', replicas: 2 });
     const p = paths(ns);
+    // The operator deletes the ScaledObject, then its TriggerAuthentication: wait for both.
     await eventually(async () => (await client.get(p.scaledObject)) === undefined);
+    await eventually(async () => (await client.get(p.triggerAuth)) === undefined);
     expect(await client.get(p.triggerAuth)).toBeUndefined();
     await eventually(async () => (await client.get<DeploymentObject>(p.deployment))?.spec.replicas === 2);
     await eventually(async () => (await condition(client, ns, 'Autoscaling')) === undefined);

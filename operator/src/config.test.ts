@@ -13,7 +13,28 @@ describe('loadConfig', () => {
       leaseName: 'stargate-operator',
       identity: 'op-0',
       rotationGraceSeconds: 3600,
+      encryptionKeys: { secret: 'stargate-encryption-keys', key: 'keys' },
     });
+  });
+
+  it('switches encryption at rest off only when asked, and checks the keys Secret reference', () => {
+    const base = { STARGATE_WATCH_NAMESPACE: 'a' };
+    expect(loadConfig({ ...base, STARGATE_ENCRYPTION_AT_REST: 'false' })).not.toHaveProperty(
+      'encryptionKeys',
+    );
+    expect(
+      loadConfig({
+        ...base,
+        STARGATE_ENCRYPTION_KEYS_SECRET_NAME: 'mine',
+        STARGATE_ENCRYPTION_KEYS_SECRET_KEY: 'k.list',
+      }).encryptionKeys,
+    ).toEqual({ secret: 'mine', key: 'k.list' });
+    expect(() => loadConfig({ ...base, STARGATE_ENCRYPTION_AT_REST: 'off' })).toThrow(
+      'STARGATE_ENCRYPTION_AT_REST="off" must be true or false',
+    );
+    expect(() => loadConfig({ ...base, STARGATE_ENCRYPTION_KEYS_SECRET_NAME: 'Bad/Name' })).toThrow(
+      'STARGATE_ENCRYPTION_KEYS_SECRET_NAME="Bad/Name" is not a valid Secret name',
+    );
   });
 
   it('names the missing or bad setting', () => {

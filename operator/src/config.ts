@@ -14,6 +14,11 @@ export interface OperatorConfig {
   leaseName: string;
   identity: string;
   resyncSeconds: number;
+  /**
+   * Secret (and key in it) in the private namespace holding STARGATE_ENCRYPTION_KEYS for handler
+   * pods; undefined when encryption at rest is switched off (STARGATE_ENCRYPTION_AT_REST=false).
+   */
+  encryptionKeys?: { secret: string; key: string };
   /** How long a rotated-out client secret keeps working (0: not at all). */
   rotationGraceSeconds: number;
   logLevel: string;
@@ -27,6 +32,8 @@ export class ConfigError extends Error {
 }
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig {
   const str = (name: string, fallback?: string): string => {
@@ -55,6 +62,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
   } catch {
     throw new ConfigError(`STARGATE_TOKEN_URL="${tokenUrl}" is not a URL`);
   }
+  const encryption = (env.STARGATE_ENCRYPTION_AT_REST?.trim() || 'true').toLowerCase();
+  if (encryption !== 'true' && encryption !== 'false') {
+    throw new ConfigError(
+      `STARGATE_ENCRYPTION_AT_REST="${env.STARGATE_ENCRYPTION_AT_REST}" must be true or false`,
+    );
+  }
+  const keysSecret = str('STARGATE_ENCRYPTION_KEYS_SECRET_NAME', 'stargate-encryption-keys');
+  if (!DNS_SUBDOMAIN.test(keysSecret)) {
+    throw new ConfigError(`STARGATE_ENCRYPTION_KEYS_SECRET_NAME="${keysSecret}" is not a valid Secret name`);
+  }
+  const keysKey = str('STARGATE_ENCRYPTION_KEYS_SECRET_KEY', 'keys');
+  if (!SECRET_KEY.test(keysKey)) {
+    throw new ConfigError(`STARGATE_ENCRYPTION_KEYS_SECRET_KEY="${keysKey}" is not a valid Secret key`);
+  }
   return {
     watchNamespace,
     gatewayNamespace: ns('STARGATE_GATEWAY_NAMESPACE', watchNamespace),
@@ -70,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     leaseName: str('STARGATE_LEASE_NAME', 'stargate-operator'),
     identity: str('POD_NAME', `${hostname()}-${process.pid}`),
     resyncSeconds: int('STARGATE_RESYNC_SECONDS', 300, 1, 86400),
+    ...(encryption === 'true' ? { encryptionKeys: { secret: keysSecret, key: keysKey } } : {}),
     rotationGraceSeconds: int('STARGATE_ROTATION_GRACE_SECONDS', 3600, 0, 30 * 86400),
     logLevel: str('STARGATE_LOG_LEVEL', 'info'),
   };

@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import type { GatewayConfig } from '@stargate/contracts';
 import { dirname, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startTracing, TelemetryConfigError } from '@stargate/telemetry';
@@ -12,6 +13,14 @@ import { RenderError, renderFolder } from './render.js';
 const USAGE =
   'usage: node operator/dist/main.js [run] | render <dir> [-o gateway-config.json] [-s server-config.json]';
 
+async function readPrevious(file: string): Promise<GatewayConfig | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as GatewayConfig;
+  } catch {
+    return undefined;
+  }
+}
+
 async function render(args: string[]): Promise<void> {
   let dir: string | undefined;
   let out: string | undefined;
@@ -24,7 +33,9 @@ async function render(args: string[]): Promise<void> {
     else throw new RenderError(`unexpected argument "${a}"\n${USAGE}`);
   }
   if (!dir) throw new RenderError(USAGE);
-  const { gatewayConfig, serverConfig } = await renderFolder(dir);
+  // Rendering over an earlier output keeps its hashes (and revision) for unchanged secrets.
+  const previous = out ? await readPrevious(out) : undefined;
+  const { gatewayConfig, serverConfig } = await renderFolder(dir, previous ? { previous } : {});
   const gw = `${JSON.stringify(gatewayConfig, null, 2)}\n`;
   if (!out) {
     process.stdout.write(gw);

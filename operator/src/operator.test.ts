@@ -61,6 +61,13 @@ const ready = (
     | undefined,
 ) => obj?.status?.conditions?.find((c) => c.type === 'Ready');
 
+const encryptionKeySecret = {
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name: 'stargate-encryption-keys' },
+  stringData: { keys: `k1:${Buffer.alloc(32, 1).toString('base64')}` },
+};
+
 beforeAll(async () => {
   await installCrds(client);
   ns = {
@@ -68,9 +75,11 @@ beforeAll(async () => {
     gateway: await createNamespace(client, 'op-gw'),
     private: await createNamespace(client, 'op-priv'),
   };
+  // Encryption at rest as the chart sets it up: the operator checks the key Secret is there.
+  await client.create(resourcePath('v1', 'Secret', ns.private), encryptionKeySecret);
   operator = startOperator({
     client,
-    config: testConfig(ns),
+    config: { ...testConfig(ns), encryptionKeys: { secret: 'stargate-encryption-keys', key: 'keys' } },
     logger: testLogger,
     retryPeriodMs: 200,
     recheckMs: 300,
@@ -176,6 +185,10 @@ describe('Tenant', () => {
         (await gatewayConfig())?.tenants.find((x) => x.id === 'acme')?.rateLimit.requestsPerMinute === 250,
     );
     const updateLatency = Date.now() - t1;
+    // The secret did not change, so neither does its hash (random salt, kept by verifying).
+    expect((await gatewayConfig())?.tenants.find((x) => x.id === 'acme')?.clientSecretHash).toBe(
+      first.clientSecretHash,
+    );
     await eventually(
       async () => (await client.get<Tenant>(tenantPath('acme')))?.status?.observedGeneration === 2,
     );
@@ -202,6 +215,7 @@ describe('Tenant', () => {
     const during = await acmeEntry();
     expect(verifyClientSecret(secret1, during?.clientSecretHash ?? '')).toBe(false);
     expect(verifyClientSecret(secret1, during?.previousClientSecretHashes?.[0] ?? '')).toBe(true);
+    expect(during?.previousClientSecretHashes?.[0]).toBe(first.clientSecretHash);
     await eventually(async () => (await acmeEntry())?.previousClientSecretHashes === undefined);
     await eventually(async () => {
       const s = await client.get<SecretObject>(secretPath(ns.watch, 'acme-stargate-credentials'));
@@ -294,6 +308,10 @@ describe('ProcessType', () => {
     expect(json).toContain('"image":"registry.example/stargate:test"');
     expect(json).toContain('{"name":"STARGATE_PROCESS_TYPES","value":"billing"}');
     expect(json).toContain('"secretKeyRef":{"name":"stargate-server-connections","key":"amqp-url"}');
+    // Encryption at rest: the keys come from their Secret in the private namespace.
+    expect(json).toContain(
+      '{"name":"STARGATE_ENCRYPTION_KEYS","valueFrom":{"secretKeyRef":{"name":"stargate-encryption-keys","key":"keys"}}}',
+    );
     expect(json).toContain('"readOnlyRootFilesystem":true');
     const cm = await client.get<{ data: Record<string, string> }>(
       resourcePath('v1', 'ConfigMap', ns.private, 'stargate-handler-billing'),
@@ -381,6 +399,46 @@ describe('ProcessType', () => {
     await eventually(
       async () => ready(await client.get<ProcessType>(ptPath('erp')))?.reason === 'HandlerNotReady',
     );
+  });
+
+  it('a missing encryption key Secret gives Ready=False EncryptionKeysNotFound and no Deployment, until it exists', async () => {
+    await client.delete(resourcePath('v1', 'Secret', ns.private, 'stargate-encryption-keys'));
+    try {
+      await applyProcessType(processType('ledger', { builtin: 'order' }));
+      const cond = await eventually(async () => {
+        const c = ready(await client.get<ProcessType>(ptPath('ledger')));
+        return c?.reason === 'EncryptionKeysNotFound' ? c : undefined;
+      });
+      expect(cond).toMatchObject({ status: 'False' });
+      expect(cond.message).toContain('Secret "stargate-encryption-keys" with key "keys"');
+      expect(await client.get(deploymentPath('ledger'))).toBeUndefined();
+    } finally {
+      await client.create(resourcePath('v1', 'Secret', ns.private), encryptionKeySecret);
+    }
+    const d = await eventually(() => client.get<DeploymentObject>(deploymentPath('ledger')));
+    expect(JSON.stringify(d.spec)).toContain('"name":"STARGATE_ENCRYPTION_KEYS"');
+    // A rotated key list rolls the pods (they read the keys at start) on the next reconcile.
+    const keysHash = async () =>
+      (
+        (await client.get<DeploymentObject>(deploymentPath('ledger')))?.spec.template as
+          | { metadata?: { annotations?: Record<string, string> } }
+          | undefined
+      )?.metadata?.annotations?.['stargate.io/encryption-keys-hash'];
+    const before = await keysHash();
+    expect(before).toMatch(/^[0-9a-f]{16}$/);
+    const rotated = {
+      ...encryptionKeySecret,
+      metadata: { name: 'stargate-encryption-keys', namespace: ns.private },
+      stringData: {
+        keys: `k2:${Buffer.alloc(32, 2).toString('base64')},${encryptionKeySecret.stringData.keys}`,
+      },
+    };
+    await client.apply(rotated, 'test');
+    await applyProcessType(processType('ledger', { builtin: 'order', replicas: 2 }));
+    await eventually(async () => {
+      const h = await keysHash();
+      return h && h !== before;
+    });
   });
 
   it('a handler image outside the allow-list gives Ready=False ImageNotAllowed and no Deployment', async () => {

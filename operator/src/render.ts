@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GatewayConfig, ProcessType, ServerConfig, Tenant } from '@stargate/contracts';
 import { parse, parseAllDocuments } from 'yaml';
-import { stableSecretHash } from './desired/credentials.js';
+import { publishedHashes, secretHashFor } from './desired/credentials.js';
 import { desiredGatewayConfig } from './desired/gateway-config.js';
 import { desiredServerConfig } from './desired/server-config.js';
 
@@ -36,8 +36,16 @@ async function yamlFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
+export interface RenderOptions {
+  /**
+   * The GatewayConfig rendered last time: its hashes are kept for secrets that still verify, so
+   * rendering again gives the same revision (each new hash has a random salt).
+   */
+  previous?: GatewayConfig;
+}
+
 /** Reads a folder of Tenant/ProcessType YAML (what `kubectl apply -f` takes) and renders both configs. */
-export async function renderFolder(dir: string): Promise<RenderResult> {
+export async function renderFolder(dir: string, options: RenderOptions = {}): Promise<RenderResult> {
   const tenants: Tenant[] = [];
   const processTypes: ProcessType[] = [];
   for (const file of await yamlFiles(dir)) {
@@ -68,7 +76,10 @@ export async function renderFolder(dir: string): Promise<RenderResult> {
         `no client secret for tenant "${t.metadata.name}": add it under clientSecrets in ${join(dir, DEV_CREDENTIALS_FILE)}`,
       );
     }
-    hashes.set(t.metadata.name, stableSecretHash(secret, t.metadata.name));
+    hashes.set(
+      t.metadata.name,
+      await secretHashFor(secret, publishedHashes(options.previous, t.metadata.name)),
+    );
   }
   const { config, excluded, excludedTypes } = desiredGatewayConfig({
     tenants,

@@ -6,7 +6,7 @@
  */
 import { ORDER_REQUEST_SCHEMA, ORDER_RESULT_SCHEMA } from '../src/handlers/schemas.js';
 import { startServer } from '../src/server.js';
-import { gatewayDouble, quietLogger } from '../src/test-support.js';
+import { gatewayDouble, quietLogger } from '../src/testing/gateway-double.js';
 
 const n = Number(process.argv[2] ?? 500);
 const concurrency = Number(process.argv[3] ?? 16);

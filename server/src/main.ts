@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     encryptionKeys: env.encryptionKeys,
     healthPort: env.healthPort,
     shutdownGraceSeconds: env.shutdownGraceSeconds,
+    leaseSeconds: env.leaseSeconds,
     logger,
   });
   logger.info({ healthPort: server.healthPort }, 'worker running');

@@ -2,7 +2,7 @@ import { eventually } from '@stargate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineHandler } from './handlers/define-handler.js';
 import { type RunningServer, startServer } from './server.js';
-import { type GatewayDouble, gatewayDouble, quietLogger } from './test-support.js';
+import { type GatewayDouble, gatewayDouble, quietLogger } from './testing/gateway-double.js';
 
 const order = (quantity = 2, extra: Record<string, unknown> = {}) => ({
   orderId: 'PO-1',

@@ -1,19 +1,11 @@
 import { hostname } from 'node:os';
-import {
-  brokerUrls,
-  EXCHANGES,
-  processQueue,
-  QUEUES,
-  quorumInitialGroupSize,
-  type ServerConfig,
-  type RpcReply,
-} from '@stargate/contracts';
-import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { brokerUrls, processQueue, quorumInitialGroupSize, type ServerConfig } from '@stargate/contracts';
+import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
 import { type Db, MongoClient } from 'mongodb';
 import pino, { type Logger } from 'pino';
 import { type BrokerConnection, connectBroker } from './broker/connection.js';
 import { createPublisher } from './broker/publisher.js';
-import { declareTopology, SERVER_DEAD_LETTER_QUEUE } from './broker/topology.js';
+import { declareTopology } from './broker/topology.js';
 import { type ProcessTypeRuntime, resolveProcessTypes } from './config/process-types.js';
 import { createFieldCipher, type EncryptionKey } from './crypto/field-cipher.js';
 import type { Handler } from './handlers/define-handler.js';
@@ -22,17 +14,16 @@ import { createMetrics, type ServerMetrics } from './observability/metrics.js';
 import { observeMongoPool } from './observability/mongo-pool-metrics.js';
 import { observeQueueWait } from './observability/queue-wait.js';
 import { createRetentionJob, type RetentionJob } from './retention/retention-job.js';
-import { inConsumerSpan } from './observability/tracing.js';
 import { createIdempotencyKeyBindings } from './rpc/idempotency-key-bindings.js';
 import { createProcessIdBlocks } from './rpc/process-id-blocks.js';
-import { answerRpc } from './rpc/rpc-handler.js';
-import { handleAuditRecord } from './runtime/audit-consumer.js';
-import { handleCommand } from './runtime/command-consumer.js';
-import { handleDeadLetter } from './runtime/dead-letter-consumer.js';
-import { createProcessRunner, type Disposition } from './runtime/process-runner.js';
-import { MalformedMessageError, parseJson } from './runtime/request-message.js';
+import { consumeRpc } from './rpc/rpc-consumer.js';
+import { consumeCancelFanout } from './runtime/cancel-fanout.js';
+import { type Consumer, createConsumerSet } from './runtime/consumer-set.js';
+import { createProcessRunner } from './runtime/process-runner.js';
+import { AUDIT_PREFETCH, SIDE_PREFETCH, sideQueueHandlers } from './runtime/side-queues.js';
+import { watchStoreOutages } from './runtime/store-outage.js';
 import { createAuditLog } from './store/audit-log.js';
-import { createProcessStore, isStoreUnavailable } from './store/process-store.js';
+import { createProcessStore } from './store/process-store.js';
 
 export interface ServerDeps {
   /** One AMQP URL, or the nodes of a RabbitMQ cluster separated by commas. */
@@ -45,6 +36,8 @@ export interface ServerDeps {
   encryptionKeys?: readonly EncryptionKey[];
   retention?: ServerConfig['retention'];
   shutdownGraceMs?: number;
+  /** How long a run owns its process unless renewed (default 30 s). */
+  leaseMs?: number;
 }
 
 export interface StargateServer {
@@ -54,19 +47,8 @@ export interface StargateServer {
   close(): Promise<void>;
 }
 
-/** Deliveries of a command, dead letter or audit record before it is given up (logged). */
-const SIDE_DELIVERY_LIMIT = 10;
 /** Longest wait after a reconnect for the runs of the lost connection to end. */
 const RECONNECT_IDLE_WAIT_MS = 60_000;
-/** Unacknowledged audit records per worker (they are written in batches). */
-const AUDIT_PREFETCH = 256;
-
-interface Consumer {
-  queue: string;
-  channel: Channel;
-  onMessage(msg: ConsumeMessage): Promise<Disposition>;
-  tag?: string;
-}
 
 /** Wires the runtime onto one RabbitMQ connection (re-established with backoff) and one MongoDB database. */
 export function createServer(deps: ServerDeps): StargateServer {
@@ -79,81 +61,43 @@ export function createServer(deps: ServerDeps): StargateServer {
   const keyBindings = createIdempotencyKeyBindings(deps.db);
   let pubChannel: ConfirmChannel | undefined;
   let lagChannel: Channel | undefined;
-  let consumers: Consumer[] = [];
   let brokerUp = false;
-  let storeUp = true;
   let stopping = false;
   let connection: BrokerConnection | undefined;
   let retention: RetentionJob | undefined;
-  let probe: NodeJS.Timeout | undefined;
 
   const publisher = createPublisher(() => pubChannel);
   const metrics = createMetrics(
     async (type) => (lagChannel ? (await lagChannel.checkQueue(processQueue(type))).messageCount : undefined),
     deps.types.map((t) => t.name),
   );
-
-  async function consume(c: Consumer): Promise<void> {
-    const reply = await c.channel.consume(c.queue, (msg) => {
-      if (!msg) return;
-      c.onMessage(msg).then(
-        (d) => {
-          try {
-            if (d === 'ack') c.channel.ack(msg);
-            else c.channel.nack(msg, false, d === 'requeue');
-          } catch (err) {
-            // The channel died with the connection; RabbitMQ redelivers the message.
-            logger.warn({ err: (err as Error).message }, 'could not settle a delivery');
-          }
-        },
-        (err: Error) => logger.error({ err }, 'consumer failed'),
-      );
-    });
-    c.tag = reply.consumerTag;
-  }
-
-  async function pause(): Promise<void> {
-    await Promise.all(
-      consumers.map(async (c) => {
-        const tag = c.tag;
-        c.tag = undefined;
-        if (tag) await c.channel.cancel(tag).catch(() => undefined);
-      }),
-    );
-  }
-
-  async function resume(): Promise<void> {
-    if (stopping || !storeUp) return;
-    for (const c of consumers) if (!c.tag) await consume(c);
-  }
-
-  function onStoreUnavailable(err: unknown): void {
-    if (!storeUp || stopping) return;
-    storeUp = false;
-    metrics.errors.inc({ component: 'mongodb' });
-    logger.warn(
-      { err: (err as Error).message },
-      'MongoDB unavailable: consuming paused until it answers again',
-    );
-    void pause();
-    let delay = 200;
-    const check = () => {
-      store.ping().then(
-        () => {
-          storeUp = true;
-          logger.info('MongoDB is back: consuming resumed');
-          resume().catch((e: Error) => logger.error({ err: e }, 'could not resume consuming'));
-        },
-        () => {
-          delay = Math.min(delay * 2, 5_000);
-          if (!stopping) probe = setTimeout(check, delay);
-        },
-      );
-    };
-    probe = setTimeout(check, delay);
-  }
-
-  const runner = createProcessRunner({ store, publisher, metrics, logger, actor, onStoreUnavailable });
+  const consumers = createConsumerSet(logger);
+  const outage = watchStoreOutages({
+    store,
+    metrics,
+    logger,
+    stopping: () => stopping,
+    pause: () => consumers.pause(),
+    resume: async () => {
+      if (!stopping && outage.up()) await consumers.resume();
+    },
+  });
+  const { onStoreUnavailable } = outage;
+  const runner = createProcessRunner({
+    store,
+    publisher,
+    metrics,
+    logger,
+    actor,
+    onStoreUnavailable,
+    ...(deps.leaseMs !== undefined ? { leaseMs: deps.leaseMs } : {}),
+  });
+  /** One per work queue channel of the current connection: aborted when that channel is lost. */
+  let channelsLost: AbortController[] = [];
+  const loseChannels = () => {
+    for (const c of channelsLost) c.abort();
+    channelsLost = [];
+  };
 
   /** Runs after every (re)connection: fresh channels, topology, consumers. */
   async function setup(m: ChannelModel): Promise<void> {
@@ -180,130 +124,35 @@ export function createServer(deps: ServerDeps): StargateServer {
     for (const type of deps.types) {
       const ch = await m.createChannel();
       await ch.prefetch(type.concurrency);
+      const lost = new AbortController();
+      channelsLost.push(lost);
+      ch.on('close', () => lost.abort());
       next.push({
         queue: processQueue(type.name),
         channel: ch,
         onMessage: (msg) => {
           observeQueueWait(metrics, type.name, msg);
-          return runner.handle(msg, type);
+          return runner.handle(msg, type, lost.signal);
         },
       });
     }
-    const settled =
-      (fn: (msg: ConsumeMessage) => Promise<void>, component: string) =>
-      async (msg: ConsumeMessage): Promise<Disposition> => {
-        try {
-          await fn(msg);
-          return 'ack';
-        } catch (err) {
-          if (err instanceof MalformedMessageError) {
-            logger.error({ err: err.message, component }, 'malformed message; dead-lettering it');
-            return 'dead-letter';
-          }
-          metrics.errors.inc({ component });
-          if (isStoreUnavailable(err)) onStoreUnavailable(err);
-          const deliveries = Number(msg.properties.headers?.['x-delivery-count'] ?? 0);
-          if (!isStoreUnavailable(err) && deliveries >= SIDE_DELIVERY_LIMIT) {
-            // These queues have no delivery limit of their own: stop a message that always fails.
-            logger.error({ err, component, deliveries }, 'message keeps failing; giving up on it');
-            return 'dead-letter';
-          }
-          logger.warn(
-            { err: (err as Error).message, component },
-            'message not handled; returning it to the queue',
-          );
-          return 'requeue';
-        }
-      };
     const side = await m.createChannel();
-    await side.prefetch(16);
-    next.push(
-      {
-        queue: QUEUES.control,
-        channel: side,
-        onMessage: settled(
-          (msg) =>
-            inConsumerSpan(
-              `command ${msg.fields.routingKey.split('.', 1)[0]}`,
-              msg.properties.headers,
-              { 'messaging.destination.name': EXCHANGES.control },
-              () => handleCommand({ store, publisher, logger, actor }, msg),
-            ),
-          'commands',
-        ),
-      },
-      {
-        queue: SERVER_DEAD_LETTER_QUEUE,
-        channel: side,
-        onMessage: settled(
-          (msg) => handleDeadLetter({ store, publisher, metrics, logger, actor }, msg),
-          'dead-letters',
-        ),
-      },
-    );
+    await side.prefetch(SIDE_PREFETCH);
     // Audit records are stored in batches (one insertMany): enough of them in flight to fill one.
     const auditCh = await m.createChannel();
     await auditCh.prefetch(AUDIT_PREFETCH);
-    next.push({
-      queue: QUEUES.audit,
-      channel: auditCh,
-      onMessage: settled((msg) => handleAuditRecord(audit, msg), 'audit'),
-    });
-    // Each worker hears every cancel, to abort the handler it runs for that process.
-    const cancelCh = await m.createChannel();
-    const own = await cancelCh.assertQueue('', { exclusive: true, autoDelete: true });
-    await cancelCh.bindQueue(own.queue, EXCHANGES.control, 'cancel.*');
-    await cancelCh.consume(
-      own.queue,
-      (msg) => {
-        if (!msg) return;
-        const processId = msg.fields.routingKey.slice('cancel.'.length);
-        if (runner.cancelRunning(processId))
-          logger.info({ processId }, 'cancel: aborting the running handler');
-      },
-      { noAck: true },
-    );
-    // Queries are answered even while MongoDB is down (with a retryable error), so they never pause.
-    const rpcCh = await m.createChannel();
-    await rpcCh.prefetch(32);
-    await rpcCh.consume(QUEUES.rpc, (msg) => {
-      if (!msg) return;
-      const { replyTo, correlationId } = msg.properties;
-      const answer = (async (): Promise<RpcReply> => {
-        let query: unknown;
-        try {
-          query = parseJson(msg);
-        } catch {
-          return {
-            ok: false,
-            error: { code: 'INVALID_REQUEST', message: 'query is not JSON', retryable: false },
-          };
-        }
-        try {
-          return await inConsumerSpan(
-            `query ${QUEUES.rpc}`,
-            msg.properties.headers,
-            { 'messaging.destination.name': QUEUES.rpc },
-            () => answerRpc(store, query, processIds, keyBindings),
-          );
-        } catch (err) {
-          logger.warn({ err: (err as Error).message }, 'query failed');
-          return {
-            ok: false,
-            error: { code: 'UNAVAILABLE', message: 'the record of truth is unavailable', retryable: true },
-          };
-        }
-      })();
-      answer
-        .then((reply) => (replyTo ? publisher.reply(replyTo, correlationId ?? '', reply) : undefined))
-        .then(
-          () => rpcCh.ack(msg),
-          (err: Error) => {
-            logger.warn({ err: err.message }, 'could not reply to a query');
-            rpcCh.ack(msg);
-          },
-        );
-    });
+    for (const h of sideQueueHandlers({
+      store,
+      audit,
+      publisher,
+      metrics,
+      logger,
+      actor,
+      onStoreUnavailable,
+    }))
+      next.push({ queue: h.queue, channel: h.lane === 'audit' ? auditCh : side, onMessage: h.onMessage });
+    await consumeCancelFanout(await m.createChannel(), (id) => runner.cancelRunning(id), logger);
+    await consumeRpc(await m.createChannel(), { store, processIds, keyBindings, publisher, logger });
     // After a reconnect, handlers started from the lost connection may still run; RabbitMQ has
     // requeued their deliveries. Work is taken again once they ended, so that a redelivery to
     // this worker finds their outcome recorded instead of running the handler a second time.
@@ -311,9 +160,9 @@ export function createServer(deps: ServerDeps): StargateServer {
       logger.info({ running: runner.inFlight() }, 'waiting for the runs of the lost connection to end');
       await Promise.race([runner.idle(), new Promise((r) => setTimeout(r, RECONNECT_IDLE_WAIT_MS))]);
     }
-    consumers = next;
+    consumers.replace(next);
     brokerUp = true;
-    if (storeUp && !stopping) for (const c of consumers) await consume(c);
+    if (outage.up() && !stopping) await consumers.resume();
   }
 
   return {
@@ -334,7 +183,8 @@ export function createServer(deps: ServerDeps): StargateServer {
         brokerUp = false;
         pubChannel = undefined;
         lagChannel = undefined;
-        for (const c of consumers) c.tag = undefined;
+        consumers.forget();
+        loseChannels();
         if (!stopping) logger.warn({ err: err?.message }, 'RabbitMQ connection lost; reconnecting');
       });
       connection.on('error', (err: Error) => logger.warn({ err: err.message }, 'RabbitMQ connection error'));
@@ -357,9 +207,9 @@ export function createServer(deps: ServerDeps): StargateServer {
     async close() {
       if (stopping) return;
       stopping = true;
-      if (probe) clearTimeout(probe);
+      outage.close();
       retention?.close();
-      await pause();
+      await consumers.pause();
       const grace = deps.shutdownGraceMs ?? 30_000;
       let timer: NodeJS.Timeout | undefined;
       const expired = new Promise<'expired'>((r) => {
@@ -392,6 +242,8 @@ export interface StartServerOptions {
   serverConfig?: ServerConfig;
   logger?: Logger;
   encryptionKeys?: readonly EncryptionKey[];
+  /** How long a run owns its process unless renewed (default 30). */
+  leaseSeconds?: number;
   /** 0 = a random free port; undefined = no health listener. */
   healthPort?: number;
   healthHost?: string;
@@ -431,6 +283,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     ...(options.encryptionKeys ? { encryptionKeys: options.encryptionKeys } : {}),
     ...(options.serverConfig?.retention ? { retention: options.serverConfig.retention } : {}),
     shutdownGraceMs: (options.shutdownGraceSeconds ?? 30) * 1000,
+    ...(options.leaseSeconds !== undefined ? { leaseMs: options.leaseSeconds * 1000 } : {}),
   });
   pool.register(server.metrics.registry);
   try {

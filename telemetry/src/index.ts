@@ -120,3 +120,14 @@ export function startTracing(options: TracingOptions): Tracing {
     },
   };
 }
+
+export {
+  activeTraceHeaders,
+  childTraceHeaders,
+  extractAmqpContext,
+  extractHttpContext,
+  injectTraceHeaders,
+  isOwnSpan,
+  spanTraceHeaders,
+  type TraceHeaders,
+} from './propagation.js';

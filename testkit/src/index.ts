@@ -6,6 +6,9 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { rabbitManagement } from './rabbit-management.js';
+
+export { type RabbitManagement, rabbitManagement } from './rabbit-management.js';
 
 const run = promisify(execFile);
 
@@ -47,28 +50,7 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`.toLowerCase();
 }
 
-function mgmt(path: string): { url: string; headers: Record<string, string> } {
-  const base = new URL(serviceEnv().rabbitMgmtUrl);
-  const auth = Buffer.from(
-    `${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`,
-  ).toString('base64');
-  return {
-    url: `${base.protocol}//${base.host}/api/${path}`,
-    headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
-  };
-}
-
-async function mgmtCall(method: string, path: string, body?: unknown): Promise<Response> {
-  const { url, headers } = mgmt(path);
-  const res = await fetch(url, {
-    method,
-    headers,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!res.ok && res.status !== 404)
-    throw new Error(`RabbitMQ management ${method} ${path}: ${res.status} ${await res.text()}`);
-  return res;
-}
+const management = () => rabbitManagement(serviceEnv().rabbitMgmtUrl);
 
 export interface Vhost {
   name: string;
@@ -82,27 +64,21 @@ export interface Vhost {
 /** A fresh RabbitMQ vhost with full permissions for the test user. */
 export async function createVhost(prefix = 'test'): Promise<Vhost> {
   const name = uniqueName(prefix);
-  const base = new URL(serviceEnv().amqpUrl);
-  const user = decodeURIComponent(base.username || 'guest');
-  await mgmtCall('PUT', `vhosts/${encodeURIComponent(name)}`, { default_queue_type: 'classic' });
-  await mgmtCall('PUT', `permissions/${encodeURIComponent(name)}/${encodeURIComponent(user)}`, {
-    configure: '.*',
-    write: '.*',
-    read: '.*',
-  });
-  const url = new URL(base.toString());
-  url.pathname = `/${encodeURIComponent(name)}`;
+  const url = await management().ensureVhost(serviceEnv().amqpUrl, name);
   return {
     name,
-    url: url.toString(),
+    url,
     async queueDepth(queue) {
-      const res = await mgmtCall('GET', `queues/${encodeURIComponent(name)}/${encodeURIComponent(queue)}`);
+      const res = await management().call(
+        'GET',
+        `queues/${encodeURIComponent(name)}/${encodeURIComponent(queue)}`,
+      );
       if (res.status === 404) return -1;
       const q = (await res.json()) as { messages?: number };
       return q.messages ?? 0;
     },
     async close() {
-      await mgmtCall('DELETE', `vhosts/${encodeURIComponent(name)}`);
+      await management().deleteVhost(name);
     },
   };
 }
@@ -170,6 +146,8 @@ export async function freePort(): Promise<number> {
  */
 export async function privateService(
   kind: 'redis' | 'rabbitmq' | 'mongo' | 'ferretdb',
+  /** FerretDB only: require authentication, with this user administrator in `admin`. */
+  options: { root?: { username: string; password: string } } = {},
 ): Promise<PrivateService> {
   const { mkdtemp, rm } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
@@ -189,6 +167,10 @@ export async function privateService(
     env[kind === 'mongo' ? 'STARGATE_MONGO_PORT' : 'STARGATE_FERRETDB_PORT'] = String(port);
     // Stopped and started again by the failure tests: the store must keep its data (H2 file).
     if (kind === 'mongo') env.STARGATE_MONGO_BACKEND = 'h2';
+    if (kind === 'ferretdb' && options.root) {
+      env.STARGATE_FERRETDB_ROOT_USERNAME = options.root.username;
+      env.STARGATE_FERRETDB_ROOT_PASSWORD = options.root.password;
+    }
     url = `mongodb://127.0.0.1:${port}`;
   } else {
     // The Erlang distribution port is AMQP + 20000; keep both in range.

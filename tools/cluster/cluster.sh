@@ -41,20 +41,10 @@ SOCK=$D/run/containerd.sock
 KUBECONFIG_FILE=$D/kubeconfig
 
 # shellcheck source=../images/lib.sh
-. "$ROOT/tools/images/lib.sh" # apt_need, load_into_cluster
+. "$ROOT/tools/images/lib.sh" # apt_install, wait_for (tools/lib.sh), load_into_cluster
 log() { printf '[cluster] %s\n' "$*" >&2; }
 die() { printf '[cluster] error: %s\n' "$*" >&2; exit 1; }
 
-# wait_for DESCRIPTION SECONDS COMMAND...
-wait_for() {
-  local what=$1 secs=$2; shift 2
-  local deadline=$((SECONDS + secs))
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.5
-  done
-  log "$what is ready"
-}
 running() { [ -f "$D/run/$1.pid" ] && kill -0 "$(cat "$D/run/$1.pid")" 2>/dev/null; }
 # start NAME COMMAND...: in the background, logging to $D/log/NAME.log, unless already running.
 start() {
@@ -81,7 +71,7 @@ node_ip() { ip -4 route get 1.1.1.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*
 prerequisites() {
   [ "$(id -u)" = 0 ] || die "run as root (containerd, kubelet and kube-proxy need it)"
   [ "$(uname -m)" = x86_64 ] || die "only x86_64 is scripted"
-  apt_need containerd runc containernetworking-plugins etcd-server catatonit iptables conntrack \
+  apt_install containerd runc containernetworking-plugins etcd-server catatonit iptables conntrack \
     openssl podman buildah uidmap ethtool socat ipset
   command -v go >/dev/null 2>&1 || die "the Go toolchain is needed to build the Kubernetes binaries"
 }

@@ -148,10 +148,11 @@ if [ "${KEEP_RELEASE:-0}" != 1 ]; then
   uninstall
   UNINSTALLED=1
   # Nothing of the release may be left: no object with its label, no handler Deployment or pod
-  # in the zones (only the namespaces themselves, which the chart keeps on purpose).
+  # in the zones (only the namespaces and the encryption key Secret, which the chart keeps on
+  # purpose: without the key the stored data cannot be read).
   leftovers() {
     kubectl get deploy,statefulset,svc,pods,secrets,configmaps,networkpolicies -A \
-      -l "app.kubernetes.io/instance=$RELEASE" -o name 2>/dev/null
+      -l "app.kubernetes.io/instance=$RELEASE" -o name 2>/dev/null | { grep -v -- '-encryption-keys$' || true; }
     kubectl -n "$PRIVATE_NS" get deploy,pods -o name 2>/dev/null
     kubectl -n "$PUBLIC_NS" get deploy,statefulset,pods -o name 2>/dev/null
   }

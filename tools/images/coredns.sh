@@ -5,7 +5,7 @@
 COREDNS_VERSION=1.14.7
 IMAGE=localhost/stargate-coredns:$COREDNS_VERSION
 if [ "${FORCE:-0}" != 1 ] && have_image "$IMAGE"; then echo "$IMAGE"; exit 0; fi
-apt_need podman buildah runc uidmap
+apt_install podman buildah runc uidmap
 bin=$CACHE/coredns-$COREDNS_VERSION/coredns
 if [ ! -x "$bin" ]; then
   command -v go >/dev/null 2>&1 || die "the Go toolchain is needed to build CoreDNS"

@@ -10,20 +10,8 @@ export CONTAINERS_CONF=$ROOT/tools/images/containers.conf
 
 log() { printf '[images] %s\n' "$*" >&2; }
 die() { printf '[images] error: %s\n' "$*" >&2; exit 1; }
-
-# apt_need PKG...: installs the Debian packages that are missing (root or sudo).
-apt_need() {
-  local missing=() pkg sudo=""
-  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  [ "$(id -u)" = 0 ] || sudo=sudo
-  log "installing ${missing[*]} from Debian's packages"
-  # Their init scripts must not start system-wide daemons (containerd, redis, rabbitmq): we run our own.
-  printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null && $sudo chmod +x /usr/sbin/policy-rc.d
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  $sudo rm -f /usr/sbin/policy-rc.d
-}
+# shellcheck source=../lib.sh
+. "$ROOT/tools/lib.sh" # wait_for, apt_install
 
 pm() { podman "$@"; }
 have_image() { podman image exists "$1"; }

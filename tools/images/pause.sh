@@ -2,7 +2,7 @@
 # The pod sandbox ("pause") image of the local cluster, FROM scratch: Debian's statically linked
 # catatonit in pause mode (-P), as user 65535. Prints its name; cached.
 . "$(dirname "$0")/lib.sh"
-apt_need catatonit podman buildah runc uidmap
+apt_install catatonit podman buildah runc uidmap
 version=$(dpkg-query -W -f='${Version}' catatonit | sed 's/[^0-9.].*//')
 IMAGE=localhost/stargate-pause:catatonit-$version
 if [ "${FORCE:-0}" = 1 ] || ! have_image "$IMAGE"; then

@@ -10,7 +10,7 @@
 # Prints "redis=<image> rabbitmq=<image> mongodb=<image>" (for helm --set …builtin.image=…).
 # Cached; FORCE=1 rebuilds. Loaded into the local cluster's containerd when it runs.
 . "$(dirname "$0")/lib.sh"
-apt_need podman buildah runc uidmap redis-server rabbitmq-server
+apt_install podman buildah runc uidmap redis-server rabbitmq-server
 
 passwd_files() { # ROOTFS USER: /etc/passwd and /etc/group with root and the store's user (999)
   mkdir -p "$1/etc" "$1/tmp"; chmod 1777 "$1/tmp"

@@ -107,7 +107,12 @@ and a new signing key: refuse, unless the caller says the render is throwaway.
 {{- define "stargate.requireCluster" -}}
 {{- if not (lookup "v1" "Namespace" "" "kube-system") -}}
 {{- if not .ctx.Values.generatedSecrets.allowWithoutCluster -}}
-{{- fail (printf "cannot generate %s without a cluster to keep it in (helm template / GitOps would draw a new one on every render): use helm install/upgrade or `helm template --dry-run=server`, point at existing Secrets (gateway.signingKeys.existingSecret, external stores with redis/rabbitmq existingSecret and server.connectionsSecret), or set generatedSecrets.allowWithoutCluster=true for a throwaway render" .what) -}}
+{{- fail (printf "cannot generate %s without a cluster to keep it in (helm template / GitOps would draw a new one on every render): use helm install/upgrade or `helm template --dry-run=server`, point at existing Secrets (gateway.signingKeys.existingSecret, server.encryption.existingSecret, external stores with redis/rabbitmq existingSecret and server.connectionsSecret), or set generatedSecrets.allowWithoutCluster=true for a throwaway render" .what) -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+
+{{- /* The Secret with the handlers' encryption keys (STARGATE_ENCRYPTION_KEYS), in the private namespace. */}}
+{{- define "stargate.encryptionKeysSecret" -}}
+{{- .Values.server.encryption.existingSecret | default (printf "%s-encryption-keys" (include "stargate.fullname" .)) -}}
 {{- end -}}

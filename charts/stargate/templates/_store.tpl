@@ -2,7 +2,9 @@
 The built-in stores share their shape: a headless Service and a one-replica StatefulSet running
 the upstream image as its non-root user (uid 999) with a read-only root filesystem.
 Usage: include "stargate.store" (dict "ctx" . "name" "redis" "namespace" ns "values" .Values.redis.builtin
-         "port" 6379 "container" (dict ...container fields...) "dataPath" "/data" "extraVolumes" list)
+         "port" 6379 "container" (dict ...container fields...) "dataPath" "/data" "extraVolumes" list
+         "sidecars" list-of-containers (hardened like the store's; they run the StarGate image, so
+         the pod gets the chart's imagePullSecrets))
 */}}
 {{- define "stargate.store" -}}
 {{- $ctx := .ctx }}
@@ -46,6 +48,9 @@ spec:
       enableServiceLinks: false
       securityContext:
         {{- include "stargate.podSecurityContext" (dict "runAsUser" 999) | nindent 8 }}
+      {{- if .sidecars }}
+      {{- include "stargate.imagePullSecrets" $ctx | nindent 6 }}
+      {{- end }}
       {{- with .initContainers }}
       initContainers:
         {{- range . }}
@@ -78,6 +83,9 @@ spec:
             {{- range .extraMounts }}
             - {{ toYaml . | nindent 14 | trim }}
             {{- end }}
+        {{- range .sidecars }}
+        - {{ toYaml (merge (dict "securityContext" (include "stargate.containerSecurityContext" $ctx | fromYaml)) .) | nindent 10 | trim }}
+        {{- end }}
       volumes:
         - name: tmp
           emptyDir: { sizeLimit: 64Mi }

@@ -173,4 +173,25 @@ describe('stargate CLI', () => {
     const t2 = { ...t.io, stdout: { write: (s: string) => s, isTTY: false } };
     expect(await runCli(['types'], t2)).toBe(EXIT.ok);
   });
+
+  it('refuses http:// to a host that is not loopback (exit 2) unless --allow-insecure-http', async () => {
+    const env = { ...envFor(await gateway()), STARGATE_URL: 'http://stargate.example.com' };
+    const refused = io(env);
+    expect(await runCli(['queue', 'show'], refused.io)).toBe(EXIT.usage);
+    expect(refused.err()).toContain('STARGATE_URL uses plain http:// to a host that is not loopback');
+    expect(refused.err()).toContain('--allow-insecure-http');
+    const login = io({});
+    expect(
+      await runCli(
+        ['login', '--url', 'http://10.1.2.3', '--client-id', 'c', '--client-secret', 's'],
+        login.io,
+      ),
+    ).toBe(EXIT.usage);
+    expect(login.err()).toContain('--url uses plain http://');
+    // Allowed explicitly: the local queue opens (nothing is sent).
+    expect(await runCli(['queue', 'show', '--allow-insecure-http'], io(env).io)).toBe(EXIT.ok);
+    expect(await runCli(['queue', 'show'], io({ ...env, STARGATE_ALLOW_INSECURE_HTTP: 'true' }).io)).toBe(
+      EXIT.ok,
+    );
+  });
 });

@@ -1,6 +1,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { baseUrlProblem } from '../client/base-url.js';
 
 /** What the CLI needs to reach the gateway; env wins over the config file written by `login`. */
 export interface CliConfig {
@@ -8,6 +9,8 @@ export interface CliConfig {
   clientId: string;
   clientSecret: string;
   database: string;
+  /** Plain http:// to a non-loopback host accepted (`--allow-insecure-http`, saved by `login`). */
+  allowInsecureHttp?: boolean;
 }
 
 export class ConfigError extends Error {
@@ -36,14 +39,35 @@ async function readFileConfig(path: string): Promise<Partial<CliConfig>> {
   }
 }
 
+/** `STARGATE_ALLOW_INSECURE_HTTP=true` (or 1) in the environment. */
+export function insecureHttpFromEnv(env: Record<string, string | undefined>): boolean {
+  return ['1', 'true'].includes((env.STARGATE_ALLOW_INSECURE_HTTP ?? '').trim().toLowerCase());
+}
+
+/** Throws a ConfigError when the URL is not one the client may use (see baseUrlProblem). */
+export function checkUrl(name: string, url: string, allowInsecureHttp: boolean): void {
+  const problem = baseUrlProblem(url, allowInsecureHttp);
+  if (problem) {
+    const hint = problem.startsWith('uses plain')
+      ? ' (--allow-insecure-http or STARGATE_ALLOW_INSECURE_HTTP=true)'
+      : '';
+    throw new ConfigError(`${name} ${problem}${hint}`);
+  }
+}
+
 /** Reads and validates the configuration once; the error names the missing setting. */
-export async function loadConfig(env: Record<string, string | undefined>): Promise<CliConfig> {
+export async function loadConfig(
+  env: Record<string, string | undefined>,
+  flags: { allowInsecureHttp?: boolean } = {},
+): Promise<CliConfig> {
   const file = await readFileConfig(configPath(env));
   const cfg = {
     url: env.STARGATE_URL ?? file.url,
     clientId: env.STARGATE_CLIENT_ID ?? file.clientId,
     clientSecret: env.STARGATE_CLIENT_SECRET ?? file.clientSecret,
     database: env.STARGATE_DB ?? file.database ?? defaultDatabase(env),
+    allowInsecureHttp:
+      flags.allowInsecureHttp === true || insecureHttpFromEnv(env) || file.allowInsecureHttp === true,
   };
   const missing = (
     [
@@ -56,11 +80,7 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
     throw new ConfigError(
       `missing ${missing.map(([, e]) => e).join(', ')}: set the environment variable(s) or run \`stargate login\``,
     );
-  try {
-    new URL(cfg.url!);
-  } catch {
-    throw new ConfigError(`STARGATE_URL is not a URL: ${cfg.url}`);
-  }
+  checkUrl('STARGATE_URL', cfg.url!, cfg.allowInsecureHttp);
   return cfg as CliConfig;
 }
 

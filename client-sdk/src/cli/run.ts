@@ -4,7 +4,15 @@ import type { ProcessStatusBody } from '@stargate/contracts';
 import { createClient, type StarGateClient } from '../client/client.js';
 import type { ClientOptions, PollOptions } from '../client/types.js';
 import { AuthenticationError, ProblemError, ProcessFailedError, TransientError } from '../errors.js';
-import { type CliConfig, ConfigError, defaultDatabase, loadConfig, saveConfig } from './config.js';
+import {
+  type CliConfig,
+  ConfigError,
+  checkUrl,
+  defaultDatabase,
+  insecureHttpFromEnv,
+  loadConfig as loadConfigFrom,
+  saveConfig,
+} from './config.js';
 import { progressLine } from './progress.js';
 
 /** Exit codes scripts can rely on (also in the README). */
@@ -33,7 +41,8 @@ export interface CliIo {
 
 const USAGE = `usage: stargate <command> [options]
 
-  login --url <url> --client-id <id> [--client-secret <secret>]   verify and save credentials
+  login --url <url> --client-id <id> [--client-secret <secret>] [--allow-insecure-http]
+                                          verify and save credentials
   types                                   process types this client may use
   submit <type> --data <@file.json|json> [--client-process-id <id>] [--wait] [--timeout <s>]
   status <processId>                      current status
@@ -44,7 +53,9 @@ const USAGE = `usage: stargate <command> [options]
   queue [show|flush|purge]                the local offline queue
 
 options: --json (JSON output even on a terminal)
-env: STARGATE_URL, STARGATE_CLIENT_ID, STARGATE_CLIENT_SECRET, STARGATE_DB, STARGATE_CONFIG
+         --allow-insecure-http (accept http:// to a host that is not loopback; not for the internet)
+env: STARGATE_URL, STARGATE_CLIENT_ID, STARGATE_CLIENT_SECRET, STARGATE_DB, STARGATE_CONFIG,
+     STARGATE_ALLOW_INSECURE_HTTP
 exit codes: 0 ok, 1 error, 2 usage/config, 3 process failed, 4 cancelled, 5 queued offline,
             6 authentication, 7 rejected by the gateway, 8 wait timed out (still running),
             9 gateway unreachable`;
@@ -64,6 +75,7 @@ const OPTIONS = {
   url: { type: 'string' },
   'client-id': { type: 'string' },
   'client-secret': { type: 'string' },
+  'allow-insecure-http': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -117,6 +129,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     );
   };
 
+  const loadConfig = (env: Record<string, string | undefined>) =>
+    loadConfigFrom(env, { allowInsecureHttp: opts['allow-insecure-http'] === true });
   let client: StarGateClient | undefined;
   const open = (cfg: CliConfig) => {
     client = createClient({
@@ -124,6 +138,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       clientId: cfg.clientId,
       clientSecret: cfg.clientSecret,
       databasePath: cfg.database,
+      ...(cfg.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
       autoStart: false,
       ...io.clientOverrides,
     });
@@ -177,6 +192,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           throw new UsageError(
             'login needs --url, --client-id and --client-secret (or STARGATE_CLIENT_SECRET)',
           );
+        // Saved with the credentials, so later commands accept the same URL.
+        if (opts['allow-insecure-http'] === true || insecureHttpFromEnv(io.env)) cfg.allowInsecureHttp = true;
+        checkUrl('--url', cfg.url, cfg.allowInsecureHttp === true);
         const types = await open(cfg).processTypes();
         const path = await saveConfig(io.env, cfg);
         print(

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { ProcessListBody, ProcessStatusBody, ProcessTypeInfo } from '@stargate/contracts';
+import {
+  commandPath,
+  PROCESS_TYPES_PATH,
+  PROCESSES_PATH,
+  type ProcessListBody,
+  type ProcessStatusBody,
+  type ProcessTypeInfo,
+  statusPath,
+} from '@stargate/contracts';
 import { createTokenProvider } from '../auth/token-provider.js';
 import { type Clock, systemClock } from '../clock.js';
 import { ClientClosedError, StarGateError } from '../errors.js';
@@ -91,7 +99,7 @@ export function createClient(options: ClientOptions): StarGateClient {
   async function listTypes(): Promise<ProcessTypeInfo[]> {
     const res = await http.request<ProcessTypeInfo[] | { items: ProcessTypeInfo[] }>({
       method: 'GET',
-      path: '/api/stargate/process-types',
+      path: PROCESS_TYPES_PATH,
       signal: closing.signal,
     });
     return Array.isArray(res.body) ? res.body : (res.body?.items ?? []);
@@ -137,7 +145,7 @@ export function createClient(options: ClientOptions): StarGateClient {
     ensureOpen();
     const res = await http.request<ProcessStatusBody>({
       method: 'POST',
-      path: `/api/stargate/processes/${encodeURIComponent(processId)}/cancel`,
+      path: commandPath(processId, 'cancel'),
       signal: closing.signal,
     });
     logger.info({ event: 'process.cancel', processId, correlationId: res.correlationId }, 'cancel requested');
@@ -151,7 +159,7 @@ export function createClient(options: ClientOptions): StarGateClient {
     ensureOpen();
     const res = await http.request<ProcessStatusBody>({
       method: 'POST',
-      path: `/api/stargate/processes/${encodeURIComponent(processId)}/retry`,
+      path: commandPath(processId, 'retry'),
       signal: closing.signal,
     });
     logger.info({ event: 'process.retry', processId, correlationId: res.correlationId }, 'retry requested');
@@ -233,7 +241,7 @@ export function createClient(options: ClientOptions): StarGateClient {
       ensureOpen();
       const res = await http.request<ProcessStatusBody>({
         method: 'GET',
-        path: `/api/stargate/processes/${encodeURIComponent(processId)}`,
+        path: statusPath(processId),
         signal: closing.signal,
       });
       return res.body;
@@ -244,7 +252,7 @@ export function createClient(options: ClientOptions): StarGateClient {
       for (const [k, v] of Object.entries(filter)) if (v !== undefined) qs.set(k, String(v));
       const res = await http.request<ProcessListBody>({
         method: 'GET',
-        path: `/api/stargate/processes${qs.size > 0 ? `?${qs}` : ''}`,
+        path: `${PROCESSES_PATH}${qs.size > 0 ? `?${qs}` : ''}`,
         signal: closing.signal,
       });
       return res.body;

@@ -1,4 +1,5 @@
 import { StarGateError } from '../errors.js';
+import { baseUrlProblem } from './base-url.js';
 import type { ClientOptions } from './types.js';
 
 /** Throws a StarGateError naming the first missing or invalid option. */
@@ -12,10 +13,10 @@ export function validateOptions(options: ClientOptions): void {
   need('clientId');
   need('clientSecret');
   need('databasePath');
-  try {
-    new URL(options.baseUrl);
-  } catch {
-    throw new StarGateError(`createClient: option "baseUrl" is not a URL: ${options.baseUrl}`);
+  const problem = baseUrlProblem(options.baseUrl, options.allowInsecureHttp === true);
+  if (problem) {
+    const hint = problem.startsWith('uses plain') ? ' (option allowInsecureHttp: true)' : '';
+    throw new StarGateError(`createClient: option "baseUrl" ${problem}${hint}`);
   }
   if (
     options.longPollSeconds !== undefined &&

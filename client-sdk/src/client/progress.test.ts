@@ -26,9 +26,11 @@ describe('many processes followed at once', () => {
         ...(status === 'completed' ? { result: { id } } : { progress: { percent: 50 } }),
       });
     const reads = new Map<string, number>();
-    // Nothing completes before every pollUntilDone is attached: on a loaded machine the
-    // background poller could otherwise finish a process before its onProgress exists.
+    // Nothing completes before every pollUntilDone is attached, and each process is still seen
+    // in progress after that: on a loaded machine the background poller could otherwise finish
+    // a process, or read its last progress, before its onProgress exists.
     let attached = false;
+    const readsAttached = new Map<string, number>();
     const gw = await startTestGateway((req: RecordedRequest): Reply => {
       if (req.path === '/oauth/token') return tokenReply(1);
       if (req.method === 'POST' && req.path === '/api/stargate/processes') {
@@ -46,7 +48,9 @@ describe('many processes followed at once', () => {
       const id = req.path.split('/').pop()!;
       const seen = (reads.get(id) ?? 0) + 1;
       reads.set(id, seen);
-      if (seen >= 3 && attached) return { status: 200, body: view(id, 'completed', seen) };
+      if (attached) readsAttached.set(id, (readsAttached.get(id) ?? 0) + 1);
+      if (seen >= 3 && (readsAttached.get(id) ?? 0) >= 2)
+        return { status: 200, body: view(id, 'completed', seen) };
       return { status: 200, headers: { 'retry-after': '1' }, body: view(id, 'processing', seen) };
     });
     const client = createClient({

@@ -9,8 +9,16 @@ import type { Logger } from '../logger.js';
 export type { AlertEvent, ResultHandler, WarningEvent } from '../events.js';
 
 export interface ClientOptions {
-  /** Gateway base URL, e.g. https://stargate.example.com */
+  /**
+   * Gateway base URL, e.g. https://stargate.example.com. Plain `http://` is refused unless the
+   * host is loopback (127.0.0.0/8, ::1, localhost) or `allowInsecureHttp` is set.
+   */
   baseUrl: string;
+  /**
+   * Accept a plain `http://` baseUrl to a non-loopback host (the client secret, tokens and
+   * payloads then travel unencrypted). Only for trusted networks, e.g. inside a cluster. Default false.
+   */
+  allowInsecureHttp?: boolean;
   clientId: string;
   clientSecret: string;
   /** SQLite file of the offline queue and result store (created if missing). `:memory:` for throwaway use. */

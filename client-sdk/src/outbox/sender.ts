@@ -1,4 +1,4 @@
-import { HTTP_HEADERS, type SubmitAccepted, type SubmitRequest } from '@stargate/contracts';
+import { HTTP_HEADERS, PROCESSES_PATH, type SubmitAccepted, type SubmitRequest } from '@stargate/contracts';
 import { type BackoffOptions, createBackoff } from '../backoff/backoff.js';
 import type { Clock } from '../clock.js';
 import { ProblemError, StarGateError, TransientError } from '../errors.js';
@@ -72,7 +72,7 @@ export function createOutboxSender(deps: SenderDeps) {
     };
     const res = await http.request<SubmitAccepted>({
       method: 'POST',
-      path: '/api/stargate/processes',
+      path: PROCESSES_PATH,
       body,
       headers: { [HTTP_HEADERS.idempotencyKey]: entry.idempotencyKey },
       signal,

@@ -1,4 +1,10 @@
-import { HTTP_HEADERS, isTerminal, type PollingHints, type ProcessStatusBody } from '@stargate/contracts';
+import {
+  HTTP_HEADERS,
+  isTerminal,
+  type PollingHints,
+  type ProcessStatusBody,
+  statusPath,
+} from '@stargate/contracts';
 import { type BackoffOptions, createBackoff } from '../backoff/backoff.js';
 import type { AlertEvent, WarningEvent } from '../events.js';
 import type { Clock } from '../clock.js';
@@ -90,7 +96,7 @@ export async function pollProcess(
     try {
       const res = await deps.http.request<ProcessStatusBody>({
         method: 'GET',
-        path: `/api/stargate/processes/${encodeURIComponent(tracked.processId)}`,
+        path: statusPath(tracked.processId),
         headers,
         signal,
         ...(deps.longPollSeconds > 0 ? { timeoutMs: deps.longPollSeconds * 1000 + 15_000 } : {}),

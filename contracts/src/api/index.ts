@@ -1,8 +1,10 @@
 export * from './api-version.js';
 export * from './contract-files.js';
 export * from './openapi.js';
+export * from './paths.js';
 export * from './present.js';
 export * from './process-id.js';
+export * from './request-schemas.js';
 export * from './validate.js';
 export * from './wire-schemas.js';
 export type * from './wire-types.js';

@@ -4,7 +4,7 @@
  * `npm run generate -w @stargate/contracts` and kept current by a test.
  */
 import { PUBLIC_API_VERSION } from './api-version.js';
-import { API_BASE_PATH } from './present.js';
+import { API_ROUTES, openApiPath, PROCESS_COMMANDS } from './paths.js';
 import { WIRE_SCHEMAS } from './wire-schemas.js';
 
 type Json = Record<string, unknown>;
@@ -66,7 +66,7 @@ export function buildOpenApiDocument(): Json {
         'Submit business processes and follow them by polling. Bodies as specified in "Detailed Endpoint Documentation"; errors are application/problem+json with error, message and timestamp.',
     },
     paths: {
-      [`${API_BASE_PATH}/processes`]: {
+      [openApiPath(API_ROUTES.processes)]: {
         post: {
           operationId: 'submitProcess',
           security: [{ bearer: [] }],
@@ -103,7 +103,7 @@ export function buildOpenApiDocument(): Json {
           },
         },
       },
-      [`${API_BASE_PATH}/processes/{processId}`]: {
+      [openApiPath(API_ROUTES.process)]: {
         get: {
           operationId: 'getProcessStatus',
           security: [{ bearer: [] }],
@@ -123,8 +123,8 @@ export function buildOpenApiDocument(): Json {
         },
       },
       ...Object.fromEntries(
-        (['cancel', 'retry'] as const).map((command) => [
-          `${API_BASE_PATH}/processes/{processId}/${command}`,
+        PROCESS_COMMANDS.map((command) => [
+          openApiPath(API_ROUTES[command]),
           {
             post: {
               operationId: `${command}Process`,

@@ -4,9 +4,8 @@
  * every answer, whichever store the state came from.
  */
 import type { ProcessView } from '../process.js';
+import { statusPath } from './paths.js';
 import type { ProcessStatusBody, SubmitAcceptedBody } from './wire-types.js';
-
-export const API_BASE_PATH = '/api/stargate';
 
 /**
  * Without an estimate of its own, a process type is expected to finish within the
@@ -17,11 +16,6 @@ export const DEFAULT_ESTIMATED_DURATION_SECONDS = 600;
 export interface PresentationHints {
   /** The process type's `estimatedDurationSeconds`, when it has one. */
   estimatedDurationSeconds?: number | undefined;
-}
-
-/** Relative, as specified: `/api/stargate/processes/{processId}`. */
-export function statusPath(processId: string): string {
-  return `${API_BASE_PATH}/processes/${encodeURIComponent(processId)}`;
 }
 
 /** createdAt + the type's estimate: the same instant in the 202 and every later state. */

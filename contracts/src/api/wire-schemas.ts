@@ -6,6 +6,7 @@
  * Fields beyond the specification are marked "extension" and never conflict with it.
  */
 import { PROCESS_STATUSES } from '../states.js';
+import { PROCESSES_PATH } from './paths.js';
 import { PROCESS_ID_PATTERN } from './process-id.js';
 
 const dateTime = { type: 'string', format: 'date-time' } as const;
@@ -20,7 +21,7 @@ const processId = {
 export const SubmitRequestSchema = {
   $id: 'https://stargate.io/schemas/v1/submit-request.json',
   title: 'SubmitRequest',
-  description: 'Body of POST /api/stargate/processes.',
+  description: `Body of POST ${PROCESSES_PATH}.`,
   type: 'object',
   required: ['clientProcessId', 'processType', 'data'],
   properties: {
@@ -44,7 +45,7 @@ export const SubmitRequestSchema = {
 export const SubmitAcceptedSchema = {
   $id: 'https://stargate.io/schemas/v1/submit-accepted.json',
   title: 'SubmitAccepted',
-  description: '202 body of POST /api/stargate/processes.',
+  description: `202 body of POST ${PROCESSES_PATH}.`,
   type: 'object',
   required: [
     'processId',
@@ -62,8 +63,8 @@ export const SubmitAcceptedSchema = {
     status: { const: 'accepted' },
     statusUrl: {
       type: 'string',
-      pattern: '^/api/stargate/processes/',
-      description: 'Relative: /api/stargate/processes/{processId}',
+      pattern: `^${PROCESSES_PATH}/`,
+      description: `Relative: ${PROCESSES_PATH}/{processId}`,
     },
     createdAt: dateTime,
     estimatedCompletionTime: dateTime,
@@ -120,8 +121,7 @@ const commonRequired = [
 export const ProcessStatusSchema = {
   $id: 'https://stargate.io/schemas/v1/process-status.json',
   title: 'ProcessStatus',
-  description:
-    'Body of GET /api/stargate/processes/{processId} (and items of the list). Which fields are present depends on status.',
+  description: `Body of GET ${PROCESSES_PATH}/{processId} (and items of the list). Which fields are present depends on status.`,
   type: 'object',
   required: [...commonRequired],
   properties: common,
@@ -156,7 +156,7 @@ export const ProcessStatusSchema = {
 export const ProcessListSchema = {
   $id: 'https://stargate.io/schemas/v1/process-list.json',
   title: 'ProcessList',
-  description: 'Body of GET /api/stargate/processes: newest first, with a cursor for the next page.',
+  description: `Body of GET ${PROCESSES_PATH}: newest first, with a cursor for the next page.`,
   type: 'object',
   required: ['items'],
   properties: {
@@ -168,7 +168,7 @@ export const ProcessListSchema = {
 export const CommandAcceptedSchema = {
   $id: 'https://stargate.io/schemas/v1/command-accepted.json',
   title: 'CommandAccepted',
-  description: '202 body of POST /api/stargate/processes/{processId}/cancel and /retry (extension).',
+  description: `202 body of POST ${PROCESSES_PATH}/{processId}/cancel and /retry (extension).`,
   type: 'object',
   required: ['processId', 'command', 'status', 'statusUrl'],
   properties: {
@@ -179,7 +179,7 @@ export const CommandAcceptedSchema = {
       enum: [...PROCESS_STATUSES],
       description: 'The status when the command was sent',
     },
-    statusUrl: { type: 'string', pattern: '^/api/stargate/processes/' },
+    statusUrl: { type: 'string', pattern: `^${PROCESSES_PATH}/` },
   },
 } as const;
 

@@ -22,7 +22,7 @@ import { cpus, totalmem } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import { createClient } from '@stargate/client-sdk';
-import { processQueue, QUEUES } from '@stargate/contracts';
+import { PROCESSES_PATH, processQueue, QUEUES, scopeFor, statusPath } from '@stargate/contracts';
 import { connect } from 'amqplib';
 import { Redis } from 'ioredis';
 import { importPKCS8, SignJWT } from 'jose';
@@ -119,7 +119,7 @@ async function startPeer(redisUrl: string, view: unknown, jwtCache?: number) {
   const redis = new Redis(redisUrl);
   await redis.set(`${prefix}:p:acme:${processId}`, JSON.stringify(view), 'EX', 3600);
   redis.disconnect();
-  const token = await new SignJWT({ tid: 'acme', scope: 'process:order:read' })
+  const token = await new SignJWT({ tid: 'acme', scope: scopeFor('order', 'read') })
     .setProtectedHeader({ alg: 'ES256', kid: 'peer' })
     .setIssuer(issuer)
     .setAudience(audience)
@@ -278,7 +278,7 @@ async function soak(stack: Stack, url: string, token: string) {
 
 async function propagation(): Promise<{ output: string; createMedianMs?: number } | undefined> {
   if (process.env.STARGATE_BENCH_SKIP_PROPAGATION) return undefined;
-  const script = join(REPO_ROOT, 'operator/bench/propagation.mjs');
+  const script = join(REPO_ROOT, 'e2e/bench/propagation.mjs');
   try {
     await readFile(script);
   } catch {
@@ -327,7 +327,7 @@ async function main(): Promise<void> {
     const gwPid = stack.gateways[0]?.child.pid;
     const idleRssMb = await rssMb(gwPid);
     const token = await stack.token('acme');
-    const seed = await fetch(`${gwUrl}/api/stargate/processes`, {
+    const seed = await fetch(`${gwUrl}${PROCESSES_PATH}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -341,8 +341,8 @@ async function main(): Promise<void> {
     const helloUrl = `http://127.0.0.1:${helloPort}/hello`;
     await waitUp(hello, helloUrl);
     peer = await startPeer(process.env.STARGATE_REDIS_URL ?? 'redis://127.0.0.1:6390', view);
-    const statusUrl = `${gwUrl}/api/stargate/processes/${processId}`;
-    const postUrl = `${gwUrl}/api/stargate/processes`;
+    const statusUrl = `${gwUrl}${statusPath(processId)}`;
+    const postUrl = `${gwUrl}${PROCESSES_PATH}`;
     const postBody = { processType: 'order', clientProcessId: 'bench', data: orderData('bench', 1) };
 
     const loadBefore = await loadAverage();

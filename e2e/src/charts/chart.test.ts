@@ -387,8 +387,101 @@ describe('values', () => {
     expect(conn.stringData['amqp-url']).toContain(
       `stargate-server:${serverPw}@sg-stargate-rabbitmq.stargate-public.svc:5672`,
     );
-    expect(conn.stringData['mongo-url']).toBe(mongo.stringData.url);
     expect(mongo.metadata.namespace).toBe('stargate-private');
+    // Handlers get their own MongoDB user of the stargate database, not the root user.
+    const { password: rootPw, 'server-password': handlerPw } = mongo.stringData;
+    expect(handlerPw).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(handlerPw).not.toBe(rootPw);
+    expect(conn.stringData['mongo-url']).toBe(
+      `mongodb://stargate-server:${handlerPw}@sg-stargate-mongodb.stargate-private.svc:27017/stargate?authSource=stargate`,
+    );
+    expect(conn.stringData['mongo-url']).toBe(mongo.stringData['server-url']);
+    expect(mongo.stringData.url).toContain(`stargate:${rootPw}@`);
+  });
+
+  it('only the store-user sidecar beside MongoDB holds its root password, and it keeps the handlers user in place', () => {
+    const docs = docsOf('values.yaml');
+    const holders: string[] = [];
+    for (const { name, spec } of podSpecs(docs)) {
+      for (const c of allContainers(spec)) {
+        for (const e of c.env ?? []) {
+          const ref = e.valueFrom?.secretKeyRef;
+          if (ref?.name === 'sg-stargate-mongodb' && ref.key === 'password')
+            holders.push(`${name} ${c.name}`);
+        }
+      }
+    }
+    // The mongodb container initialises the root user; the sidecar uses it to make the handlers' user.
+    expect(holders.sort()).toEqual([
+      'StatefulSet/sg-stargate-mongodb mongodb',
+      'StatefulSet/sg-stargate-mongodb store-user',
+    ]);
+    const pod = find<V1StatefulSet>(docs, 'StatefulSet', 'sg-stargate-mongodb').spec?.template.spec;
+    const sidecar = pod?.containers.find((c) => c.name === 'store-user');
+    expect(sidecar?.command).toEqual(['node', 'server/dist/store-user/main.js']);
+    // The image's own user, hardened like every container.
+    expect(sidecar?.securityContext).toMatchObject({
+      runAsUser: 10001,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+    });
+    expect(sidecar?.image).toBe(
+      find<V1Deployment>(docs, 'Deployment', 'sg-stargate-operator').spec?.template.spec?.containers[0]
+        ?.image,
+    );
+    const env = new Map((sidecar?.env ?? []).map((e) => [e.name, e]));
+    expect(env.get('STARGATE_MONGO_SERVER_USERNAME')?.value).toBe('stargate-server');
+    expect(env.get('STARGATE_MONGO_SERVER_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'sg-stargate-mongodb',
+      key: 'server-password',
+    });
+  });
+
+  it('encryption at rest is on by default: a generated key in the private zone, kept on uninstall, wired by the operator', () => {
+    const docs = docsOf('values.yaml');
+    type Secret = Manifest & {
+      data: Record<string, string>;
+      metadata: { annotations?: Record<string, string> };
+    };
+    const keys = find<Secret>(docs, 'Secret', 'sg-stargate-encryption-keys');
+    expect(keys.metadata.namespace).toBe('stargate-private');
+    expect(keys.metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');
+    const [kid, key] = Buffer.from(keys.data.keys ?? '', 'base64')
+      .toString()
+      .split(':');
+    expect(kid).toBe('k1');
+    expect(Buffer.from(key ?? '', 'base64')).toHaveLength(32);
+    const env = (file: string) =>
+      new Map(
+        (
+          find<V1Deployment>(docsOf(file), 'Deployment', 'sg-stargate-operator').spec?.template.spec
+            ?.containers[0]?.env ?? []
+        ).map((e) => [e.name, e.value]),
+      );
+    expect(env('values.yaml').get('STARGATE_ENCRYPTION_AT_REST')).toBe('true');
+    expect(env('values.yaml').get('STARGATE_ENCRYPTION_KEYS_SECRET_NAME')).toBe(
+      'sg-stargate-encryption-keys',
+    );
+    expect(env('values.yaml').get('STARGATE_ENCRYPTION_KEYS_SECRET_KEY')).toBe('keys');
+    // Production brings its own key Secret (and backs it up).
+    expect(env('values-production.yaml').get('STARGATE_ENCRYPTION_KEYS_SECRET_NAME')).toBe(
+      'stargate-encryption-keys',
+    );
+  });
+
+  it('encryption at rest can be switched off, and without a cluster its key is not drawn', async () => {
+    const off = await render({ set: { 'server.encryption.enabled': false } });
+    expect(off.some((d) => d.kind === 'Secret' && d.metadata.name.endsWith('encryption-keys'))).toBe(false);
+    const env = find<V1Deployment>(off, 'Deployment', 'sg-stargate-operator').spec?.template.spec
+      ?.containers[0]?.env;
+    expect(env?.find((e) => e.name === 'STARGATE_ENCRYPTION_AT_REST')?.value).toBe('false');
+    expect(env?.some((e) => e.name === 'STARGATE_ENCRYPTION_KEYS_SECRET_NAME')).toBe(false);
+    const err = await renderError({
+      valuesFile: 'values-production.yaml',
+      set: { 'generatedSecrets.allowWithoutCluster': false, 'server.encryption.existingSecret': '' },
+    });
+    expect(err).toContain('cannot generate an encryption key');
+    expect(err).toContain('server.encryption.existingSecret');
   });
 
   it('the Ingress exposes only /api, /oauth and /.well-known', () => {

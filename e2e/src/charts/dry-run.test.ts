@@ -26,6 +26,10 @@ const EVERYTHING_ON = {
   'gateway.ingress.enabled': true,
   'gateway.ingress.tlsSecret': 'tls',
   'gateway.autoscaling.enabled': true,
+  'gateway.tls.mode': 'gateway',
+  'gateway.tls.secretName': 'gateway-tls',
+  'gateway.tls.chainKey': 'ca.crt',
+  'networkPolicy.externalIssuers.enabled': true,
   'networkPolicy.monitoringFrom[0].namespaceSelector.matchLabels.team': 'monitoring',
   'networkPolicy.gatewayIngressFrom[0].namespaceSelector.matchLabels.team': 'ingress',
 };

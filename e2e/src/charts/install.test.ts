@@ -72,7 +72,9 @@ describe('helm install', () => {
       mongo: await secretData(ns.private, 'sg-stargate-mongodb'),
       conn: await secretData(ns.private, 'stargate-server-connections'),
       keys: await secretData(ns.public, 'sg-stargate-signing-keys'),
+      encryption: await secretData(ns.private, 'sg-stargate-encryption-keys'),
     };
+    expect(Buffer.from(before.encryption.keys ?? '', 'base64').toString()).toMatch(/^k1:[A-Za-z0-9+/]{43}=$/);
     expect(Buffer.from(before.rabbit.password ?? '', 'base64').toString()).toMatch(/^[A-Za-z0-9]{32}$/);
 
     await helm(['upgrade', 'sg', ...common, '--set', 'gateway.replicas=3']);
@@ -82,6 +84,7 @@ describe('helm install', () => {
     expect(await secretData(ns.private, 'sg-stargate-mongodb')).toEqual(before.mongo);
     expect(await secretData(ns.private, 'stargate-server-connections')).toEqual(before.conn);
     expect(await secretData(ns.public, 'sg-stargate-signing-keys')).toEqual(before.keys);
+    expect(await secretData(ns.private, 'sg-stargate-encryption-keys')).toEqual(before.encryption);
     const { stdout } = await kubectl([
       'get',
       'deployment',
@@ -92,5 +95,30 @@ describe('helm install', () => {
       'json',
     ]);
     expect(JSON.parse(stdout).spec.replicas).toBe(3);
+  });
+
+  it('keeps a rotated key list across an upgrade, and the encryption key Secret on uninstall', async () => {
+    const k2 = `k2:${Buffer.alloc(32, 7).toString('base64')}`;
+    const k1 = Buffer.from(
+      (await secretData(ns.private, 'sg-stargate-encryption-keys')).keys ?? '',
+      'base64',
+    );
+    const rotated = Buffer.from(`${k2},${k1}`).toString('base64');
+    await kubectl([
+      'patch',
+      'secret',
+      'sg-stargate-encryption-keys',
+      '-n',
+      ns.private,
+      '-p',
+      JSON.stringify({ data: { keys: rotated } }),
+    ]);
+    await helm(['upgrade', 'sg', ...common]);
+    expect((await secretData(ns.private, 'sg-stargate-encryption-keys')).keys).toBe(rotated);
+
+    await helm(['uninstall', 'sg', '--namespace', ns.system]);
+    // Without the key the stored data could not be read: Helm leaves it behind on purpose.
+    expect((await secretData(ns.private, 'sg-stargate-encryption-keys')).keys).toBe(rotated);
+    await expect(secretData(ns.public, 'sg-stargate-signing-keys')).rejects.toThrow(/NotFound|not found/);
   });
 });

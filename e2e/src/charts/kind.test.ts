@@ -42,6 +42,9 @@ describe.skipIf(!gatewayUrl)('StarGate installed by the chart on kind', () => {
   async function client(tenant: string): Promise<StarGateClient> {
     const c = createClient({
       baseUrl: gatewayUrl ?? '',
+      // make e2e-cluster reaches the gateway Service's cluster IP over plain HTTP (a host-local
+      // bridge, no Ingress): not loopback, so allowed explicitly.
+      allowInsecureHttp: true,
       ...(await tenantCredentials(tenant)),
       databasePath: join(dir, `${tenant}.db`),
     });

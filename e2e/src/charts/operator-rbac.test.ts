@@ -24,6 +24,8 @@ const ns = { watch: release, public: `${release}-pub`, private: `${release}-priv
 const operatorUser = `system:serviceaccount:${ns.watch}:sg-stargate-operator`;
 /** The key of the gateway configuration in its Secret (agreed runtime interface). */
 const GATEWAY_CONFIG_KEY_NAME = 'gateway-config.json';
+/** The chart's generated encryption key Secret (release `sg`). */
+const ENCRYPTION_KEYS_SECRET = 'sg-stargate-encryption-keys';
 const gatewayUser = `system:serviceaccount:${ns.public}:sg-stargate-gateway`;
 
 /** A kubeconfig for the admin's connection that acts as `user`. */
@@ -93,7 +95,12 @@ beforeAll(async () => {
     namespace: ns.watch,
     set: { 'namespaces.create': false, 'namespaces.public': ns.public, 'namespaces.private': ns.private },
   });
-  const rbac = docs.filter((d: Manifest) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(d.kind));
+  // The RBAC, and the encryption key Secret the operator checks for before making a handler.
+  const rbac = docs.filter(
+    (d: Manifest) =>
+      ['ServiceAccount', 'Role', 'RoleBinding'].includes(d.kind) ||
+      (d.kind === 'Secret' && d.metadata.name === ENCRYPTION_KEYS_SECRET),
+  );
   await kubectl(
     ['apply', '--server-side', '--field-manager=helm', '-f', '-'],
     rbac.map((d) => JSON.stringify(d)).join('\n'),
@@ -204,6 +211,7 @@ describe('the operator running with only the chart RBAC', () => {
       STARGATE_HANDLER_IMAGE: 'ghcr.io/stargate/stargate:0.1.0',
       STARGATE_TOKEN_URL: 'https://stargate.example.com/oauth/token',
       POD_NAME: `${release}-operator-0`,
+      STARGATE_ENCRYPTION_KEYS_SECRET_NAME: ENCRYPTION_KEYS_SECRET,
     });
     operator = startOperator({
       client: createKubeClient(impersonating(operatorUser)),
@@ -242,7 +250,11 @@ describe('the operator running with only the chart RBAC', () => {
       async () => {
         const { stdout } = await kubectl(['get', 'deployments', '-n', ns.private, '-o', 'json']);
         const items = JSON.parse(stdout).items as {
-          spec: { template: { spec: { containers: { image: string }[] } } };
+          spec: {
+            template: {
+              spec: { containers: { image: string; env?: { name: string; valueFrom?: unknown }[] }[] };
+            };
+          };
         }[];
         expect(items).toHaveLength(1);
         return items[0];
@@ -251,6 +263,10 @@ describe('the operator running with only the chart RBAC', () => {
       250,
     );
     expect(deployment?.spec.template.spec.containers[0]?.image).toBe('ghcr.io/stargate/stargate:0.1.0');
+    expect(
+      deployment?.spec.template.spec.containers[0]?.env?.find((e) => e.name === 'STARGATE_ENCRYPTION_KEYS')
+        ?.valueFrom,
+    ).toEqual({ secretKeyRef: { name: ENCRYPTION_KEYS_SECRET, key: 'keys' } });
 
     // The Tenant becomes Ready with credentials in its own namespace…
     const tenant = await eventually(
@@ -385,7 +401,8 @@ describe('the operator running with only the chart RBAC', () => {
     await eventually(
       async () => {
         const { stdout } = await kubectl(['get', 'deployments,secrets', '-n', ns.private, '-o', 'name']);
-        expect(stdout.trim()).toBe('');
+        // Only the chart's own encryption key Secret stays: nothing the operator made.
+        expect(stdout.trim()).toBe(`secret/${ENCRYPTION_KEYS_SECRET}`);
         const { stdout: left } = await kubectl([
           'get',
           'secret',

@@ -133,19 +133,19 @@ describe('error bodies', () => {
   it('answers every other refusal with {error, message, timestamp}', async () => {
     const order = { processType: 'order', clientProcessId: 'CT-E', data: orderData('CT-E') };
     expectError(await http(`${url}/api/stargate/processes`, { body: order }), 401, 'INVALID_TOKEN');
-    expectError(
-      await http(`${url}/api/stargate/processes`, { token: 'not-a-token', body: order }),
-      401,
-      'INVALID_TOKEN',
-    );
+    const badToken = await http(`${url}/api/stargate/processes`, { token: 'not-a-token', body: order });
+    expectError(badToken, 401, 'INVALID_TOKEN');
+    expect(badToken.body).toMatchObject({ message: 'Token expired or invalid' });
+    expect(badToken.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
     const globex = await stack.token('globex');
-    expectError(
-      await http(`${url}/api/stargate/processes`, {
-        token: globex,
-        body: { processType: 'shipping', clientProcessId: 'CT-S', data: {} },
-      }),
-      403,
-      'INSUFFICIENT_PERMISSIONS',
+    const forbidden = await http(`${url}/api/stargate/processes`, {
+      token: globex,
+      body: { processType: 'shipping', clientProcessId: 'CT-S', data: {} },
+    });
+    expectError(forbidden, 403, 'INSUFFICIENT_PERMISSIONS');
+    expect((forbidden.body as { message: string }).message).toMatch(/^ProcessType not authorized/);
+    expect(forbidden.headers.get('www-authenticate')).toBe(
+      'Bearer error="insufficient_scope", scope="process:shipping:submit"',
     );
     expectError(
       await http(`${url}/api/stargate/processes/PROC-20200101-00001`, { token: acme }),
@@ -205,8 +205,207 @@ describe('error bodies', () => {
     const limited = answers.find((a) => a.status === 429);
     expect(limited, answers.map((a) => a.status).join(',')).toBeDefined();
     expectError(limited!, 429, 'RATE_LIMIT_EXCEEDED');
-    expect(limited!.body).toMatchObject({ retryAfter: expect.any(Number) });
+    expect(limited!.body).toMatchObject({
+      retryAfter: expect.any(Number),
+      // The specification's wording; globex: 120 requests per minute.
+      message: 'Request rate limit exceeded (120 req/min)',
+    });
     expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
+describe('hostile but valid-looking requests', () => {
+  it('refuses a wrongly typed field instead of converting it, naming the field', async () => {
+    const order = { processType: 'order', clientProcessId: 'CT-T', data: orderData('CT-T') };
+    for (const [field, value] of [
+      ['clientProcessId', 5],
+      ['idempotencyKey', 5],
+      ['processType', true],
+    ] as const) {
+      const res = await http(`${url}/api/stargate/processes`, {
+        token: acme,
+        body: { ...order, [field]: value },
+      });
+      expectError(res, 400, 'INVALID_REQUEST');
+      expect(res.body).toMatchObject({ message: `Invalid field ${field}: must be string` });
+    }
+    // No body at all: a missing request (400), not a wrong media type.
+    const empty = await http(`${url}/api/stargate/processes`, { method: 'POST', token: acme });
+    expectError(empty, 400, 'INVALID_REQUEST');
+    expect(empty.body).toMatchObject({ message: 'The body is empty' });
+    const notObject = await http(`${url}/api/stargate/processes`, { token: acme, body: [order] });
+    expectError(notObject, 400, 'INVALID_REQUEST');
+    expect(notObject.body).toMatchObject({ message: 'The body must be object' });
+  });
+
+  it('refuses list parameters it does not know or cannot use with a 400 naming them', async () => {
+    for (const [query, message] of [
+      ['offset=10', 'Unknown query parameter: offset'],
+      ['limit=0', 'Invalid query parameter limit: must be >= 1'],
+      ['limit=-5', 'Invalid query parameter limit: must be >= 1'],
+      ['limit=101', 'Invalid query parameter limit: must be <= 100'],
+      ['limit=99999999999999999999', 'Invalid query parameter limit: must be <= 100'],
+      ['limit=abc', 'Invalid query parameter limit: must be integer'],
+      ['limit=1&limit=2', 'Invalid query parameter limit: must be integer'],
+      ['status=done', 'Invalid query parameter status: must be equal to one of the allowed values'],
+    ]) {
+      const res = await http(`${url}/api/stargate/processes?${query}`, { token: acme });
+      expectError(res, 400, 'INVALID_REQUEST');
+      expect(res.body, query).toMatchObject({ message });
+    }
+    const page = await http(`${url}/api/stargate/processes?limit=1&status=completed`, { token: acme });
+    expect(page.status).toBe(200);
+    expectBody(page, 'ProcessList');
+  });
+
+  it('refuses a malformed process id in the path with a 400, never a 500', async () => {
+    for (const id of ['..%2F..%2Fetc', 'PROC%00', '%F0%9F%98%80', 'a%20b']) {
+      const res = await http(`${url}/api/stargate/processes/${id}`, { token: acme });
+      expectError(res, 400, 'INVALID_REQUEST');
+    }
+  });
+
+  it('answers a method a path does not take with 405 and Allow, an unknown path with 404', async () => {
+    for (const [method, path, allow] of [
+      ['DELETE', '/api/stargate/processes/PROC-20200101-00001', 'GET, HEAD'],
+      ['PUT', '/api/stargate/processes', 'GET, HEAD, POST'],
+      ['GET', '/api/stargate/processes/PROC-20200101-00001/cancel', 'POST'],
+    ] as const) {
+      const res = await http(`${url}${path}`, { method, token: acme });
+      expectError(res, 405, 'METHOD_NOT_ALLOWED');
+      expect(res.headers.get('allow'), `${method} ${path}`).toBe(allow);
+    }
+    expectError(
+      await http(`${url}/api/stargate/processes/PROC-20200101-00001/bogus`, { method: 'POST', token: acme }),
+      404,
+      'NOT_FOUND',
+    );
+  });
+
+  it('refuses a process type it does not know, whatever its characters, with 403 and no header from it', async () => {
+    for (const processType of ['nope', 'x\r\nSet-Cookie: a=b', 'ä"; scope="all']) {
+      const res = await http(`${url}/api/stargate/processes`, {
+        token: acme,
+        body: { processType, clientProcessId: 'CT-X', data: {} },
+      });
+      expectError(res, 403, 'INSUFFICIENT_PERMISSIONS');
+      expect(res.headers.get('set-cookie')).toBeNull();
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer error="insufficient_scope"/);
+    }
+    const listed = await http(`${url}/api/stargate/processes?processType=${encodeURIComponent('a\r\nb')}`, {
+      token: acme,
+    });
+    expectError(listed, 403, 'INSUFFICIENT_PERMISSIONS');
+  });
+
+  it('keeps a unicode idempotency key and replays its first answer', async () => {
+    const key = `schlüssel-✓-${Date.now()}`;
+    const order = {
+      processType: 'order',
+      clientProcessId: 'CT-U',
+      data: orderData('CT-U'),
+      idempotencyKey: key,
+    };
+    const first = await http<{ processId: string }>(`${url}/api/stargate/processes`, {
+      token: acme,
+      body: order,
+    });
+    expect(first.status).toBe(202);
+    const again = await http<{ processId: string }>(`${url}/api/stargate/processes`, {
+      token: acme,
+      body: order,
+    });
+    expect(again.status).toBe(202);
+    expect(again.body.processId).toBe(first.body.processId);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+  });
+});
+
+describe('the OAuth token endpoint (RFC 6749)', () => {
+  const tokenUrl = () => `${url}/oauth/token`;
+  const basic = () => {
+    const c = stack.credentials.find((x) => x.tenantId === 'acme')!;
+    return `Basic ${Buffer.from(`${c.clientId}:${c.clientSecret}`).toString('base64')}`;
+  };
+  const form = (body: string, headers: Record<string, string> = {}) =>
+    http<Record<string, unknown>>(tokenUrl(), {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    });
+  function expectOAuthError(res: HttpAnswer<Record<string, unknown>>, status: number, error: string): void {
+    expect(res.status, res.text).toBe(status);
+    expect(res.headers.get('content-type')).toContain('application/json');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.body).toMatchObject({ error, error_description: expect.any(String) });
+  }
+
+  it('issues a bearer token to client_secret_basic and client_secret_post', async () => {
+    const c = stack.credentials.find((x) => x.tenantId === 'acme')!;
+    for (const res of [
+      await form('grant_type=client_credentials', { authorization: basic() }),
+      await form(
+        new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: c.clientId,
+          client_secret: c.clientSecret,
+          scope: 'process:order:read',
+        }).toString(),
+      ),
+    ]) {
+      expect(res.status, res.text).toBe(200);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(res.headers.get('pragma')).toBe('no-cache');
+      expect(res.body).toMatchObject({
+        access_token: expect.any(String),
+        token_type: 'Bearer',
+        expires_in: 3600,
+        scope: expect.stringContaining('process:order:read'),
+      });
+    }
+  });
+
+  it('answers every refusal with the RFC 6749 error and status', async () => {
+    const wrong = `Basic ${Buffer.from('acme-client:wrong').toString('base64')}`;
+    const badBasic = await form('grant_type=client_credentials', { authorization: wrong });
+    expectOAuthError(badBasic, 401, 'invalid_client');
+    expect(badBasic.headers.get('www-authenticate')).toMatch(/^Basic /);
+    expectOAuthError(await form('grant_type=client_credentials'), 401, 'invalid_client');
+    expectOAuthError(
+      await form('grant_type=password', { authorization: basic() }),
+      400,
+      'unsupported_grant_type',
+    );
+    expectOAuthError(await form('', { authorization: basic() }), 400, 'invalid_request');
+    expectOAuthError(
+      await form('grant_type=client_credentials&grant_type=client_credentials', { authorization: basic() }),
+      400,
+      'invalid_request',
+    );
+    expectOAuthError(
+      await form('grant_type=client_credentials&scope=process:nope:read', { authorization: basic() }),
+      400,
+      'invalid_scope',
+    );
+    expectOAuthError(
+      await form('grant_type=refresh_token&refresh_token=not-issued', { authorization: basic() }),
+      400,
+      'invalid_grant',
+    );
+    expectOAuthError(
+      await form('grant_type=client_credentials', { authorization: basic(), 'content-type': 'text/plain' }),
+      400,
+      'invalid_request',
+    );
+    expectOAuthError(
+      await form('<x/>', { authorization: basic(), 'content-type': 'application/xml' }),
+      415,
+      'invalid_request',
+    );
+    // RFC 6749 §3.2: POST only.
+    const get = await http<Record<string, unknown>>(tokenUrl());
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
   });
 });
 

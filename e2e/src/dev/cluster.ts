@@ -16,6 +16,7 @@ import { say, seconds, showCommand } from './console.js';
 import { ensureNamespace, ensureVhost, installCrds, servicesUp } from './control-plane.js';
 import { runDemo } from './demo.js';
 import { Kubectl } from './kubectl.js';
+import { ensureEncryptionKeys } from './encryption-keys.js';
 import { reportReplicas, startLocalHandlers } from './local-handlers.js';
 import { liveOnboarding } from './onboarding.js';
 import { needEnv } from './processes.js';
@@ -35,6 +36,7 @@ export async function runCluster(run: DevRun): Promise<number> {
   await servicesUp(k);
   await installCrds(k);
   await ensureNamespace(k);
+  const encryptionKeys = await ensureEncryptionKeys(k);
   const slice = {
     vhost: namespace,
     amqpUrl: await ensureVhost(s.amqpUrl, namespace),
@@ -42,6 +44,7 @@ export async function runCluster(run: DevRun): Promise<number> {
     mongoDb: namespace.replaceAll('-', '_'),
     redisUrl: s.redisUrl,
     redisPrefix: namespace,
+    encryptionKeys,
   };
 
   say('');

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
+import { type RabbitManagement, rabbitManagement } from '@stargate/testkit';
 import { REPO_ROOT } from '../support/stack.js';
 import { say, seconds } from './console.js';
 import type { Kubectl } from './kubectl.js';
@@ -123,44 +124,17 @@ export async function ensureNamespace(k: Kubectl): Promise<void> {
   if (ns.code !== 0) await k.run(['create', 'namespace', k.namespace], { namespaced: false });
 }
 
-function mgmt(path: string): { url: string; headers: Record<string, string> } {
+function management(): RabbitManagement {
   const raw = process.env.STARGATE_RABBIT_MGMT_URL;
   if (!raw) throw new Error('STARGATE_RABBIT_MGMT_URL is not set: run this through `make dev`');
-  const base = new URL(raw);
-  const auth = Buffer.from(
-    `${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`,
-  ).toString('base64');
-  return {
-    url: `${base.protocol}//${base.host}/api/${path}`,
-    headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
-  };
-}
-
-async function mgmtCall(method: string, path: string, body?: unknown): Promise<void> {
-  const { url, headers } = mgmt(path);
-  const res = await fetch(url, {
-    method,
-    headers,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!res.ok && !(method === 'DELETE' && res.status === 404))
-    throw new Error(`RabbitMQ management ${method} ${path}: ${res.status} ${await res.text()}`);
+  return rabbitManagement(raw);
 }
 
 /** This run's vhost (created if missing); returns its amqp URL. */
 export async function ensureVhost(amqpUrl: string, name: string): Promise<string> {
-  const base = new URL(amqpUrl);
-  const user = decodeURIComponent(base.username || 'guest');
-  await mgmtCall('PUT', `vhosts/${encodeURIComponent(name)}`, { default_queue_type: 'classic' });
-  await mgmtCall('PUT', `permissions/${encodeURIComponent(name)}/${encodeURIComponent(user)}`, {
-    configure: '.*',
-    write: '.*',
-    read: '.*',
-  });
-  base.pathname = `/${encodeURIComponent(name)}`;
-  return base.toString();
+  return management().ensureVhost(amqpUrl, name);
 }
 
 export async function deleteVhost(name: string): Promise<void> {
-  await mgmtCall('DELETE', `vhosts/${encodeURIComponent(name)}`);
+  await management().deleteVhost(name);
 }

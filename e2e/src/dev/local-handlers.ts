@@ -30,6 +30,8 @@ export interface HandlerConnections {
   amqpUrl: string;
   mongoUrl: string;
   mongoDb: string;
+  /** STARGATE_ENCRYPTION_KEYS, as the operator gives handler pods from the key Secret. */
+  encryptionKeys?: string;
 }
 
 /** The ProcessTypes in the namespace once the operator has reconciled each of them. */
@@ -80,6 +82,7 @@ export async function startLocalHandlers(
         STARGATE_AMQP_URL: conn.amqpUrl,
         STARGATE_MONGO_URL: conn.mongoUrl,
         STARGATE_MONGO_DB: conn.mongoDb,
+        ...(conn.encryptionKeys ? { STARGATE_ENCRYPTION_KEYS: conn.encryptionKeys } : {}),
         STARGATE_LOG_LEVEL: run.settings.logLevel,
       }),
     );

@@ -5,6 +5,7 @@
  * (the RateLimit headers change). Every step prints the command and the measured time.
  */
 import { join } from 'node:path';
+import { PROCESSES_PATH, statusPath } from '@stargate/contracts';
 import { REPO_ROOT } from '../support/stack.js';
 import { say, seconds, showCommand } from './console.js';
 import type { Kubectl } from './kubectl.js';
@@ -107,7 +108,7 @@ export async function liveOnboarding(k: Kubectl, baseUrl: string): Promise<Onboa
   const token = String(tokenAnswer.answer.body.access_token);
   const auth = { authorization: `Bearer ${token}` };
   const submit = () =>
-    call(`${baseUrl}/api/stargate/processes`, {
+    call(`${baseUrl}${PROCESSES_PATH}`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -126,8 +127,7 @@ export async function liveOnboarding(k: Kubectl, baseUrl: string): Promise<Onboa
   say(`  POST /oauth/token → 200; POST /api/stargate/processes → 202 Accepted, processId ${processId}`);
   say(`  ⏱ kubectl apply → first 202: ${seconds(first.ms)}`);
   say(`  RateLimit-Policy: ${policyBefore}`);
-  const read = () =>
-    call(`${baseUrl}/api/stargate/processes/${encodeURIComponent(processId)}`, { headers: auth });
+  const read = () => call(`${baseUrl}${statusPath(processId)}`, { headers: auth });
 
   say(`Suspend ${name}:`);
   const suspendArgs = ['patch', 'tenant', name, '--type=merge', '-p', '{"spec":{"suspended":true}}'];

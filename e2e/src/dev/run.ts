@@ -6,6 +6,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PROCESSES_PATH } from '@stargate/contracts';
 import { type ManagedProcess, REPO_ROOT } from '../support/stack.js';
 import { say } from './console.js';
 import { devPort, needEnv, waitReady } from './processes.js';
@@ -110,10 +111,10 @@ export class DevRun {
       `  TOKEN=$(curl -s -u ${clientId}:${secretExpr} -d grant_type=client_credentials ${base}/oauth/token | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
     );
     say(
-      `  curl -s -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"clientProcessId":"o-1","processType":"order","data":{"orderId":"o-1","customerId":"c-1","items":[{"sku":"A-1","quantity":2,"unitPrice":5}]}}' ${base}/api/stargate/processes`,
+      `  curl -s -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"clientProcessId":"o-1","processType":"order","data":{"orderId":"o-1","customerId":"c-1","items":[{"sku":"A-1","quantity":2,"unitPrice":5}]}}' ${base}${PROCESSES_PATH}`,
     );
     say(
-      `  curl -s -H "Authorization: Bearer $TOKEN" -H 'Prefer: wait=30' ${base}/api/stargate/processes/<processId>`,
+      `  curl -s -H "Authorization: Bearer $TOKEN" -H 'Prefer: wait=30' ${base}${PROCESSES_PATH}/<processId>`,
     );
     say(
       `  STARGATE_URL=${base} STARGATE_CLIENT_ID=${clientId} STARGATE_CLIENT_SECRET=${secretExpr} node client-sdk/dist/cli.js submit order --data @order.json --wait`,

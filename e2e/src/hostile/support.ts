@@ -28,7 +28,9 @@ export interface HostileGateway {
   close(): Promise<void>;
 }
 
-export async function startHostileGateway(): Promise<HostileGateway> {
+export async function startHostileGateway(
+  options: { stateRecheckAfterMs?: number } = {},
+): Promise<HostileGateway> {
   const cfg = await exampleConfig({ raiseLimits: true });
   const acme = cfg.gatewayConfig.tenants.find((t) => t.id === 'acme');
   if (!acme) throw new Error('examples have no acme tenant');
@@ -48,6 +50,7 @@ export async function startHostileGateway(): Promise<HostileGateway> {
     issuer: ISSUER,
     audience: AUDIENCE,
     logLevel: 'silent',
+    ...options,
   });
   // A real server behind it: status misses are answered from MongoDB over RPC, as in production.
   const mongo = mongoDatabase('hostile');

@@ -203,6 +203,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       STARGATE_HEALTH_PORT: String(healthPort),
       STARGATE_LOG_LEVEL: process.env.STARGATE_E2E_LOG_LEVEL ?? 'warn',
       STARGATE_SHUTDOWN_GRACE_SECONDS: '10',
+      // A killed worker's processes run again once its lease expires.
+      STARGATE_LEASE_SECONDS: '5',
       ...opts.extraServerEnv,
     });
     workers.push(p);

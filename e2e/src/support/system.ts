@@ -5,7 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { GatewayConfig, ProcessStatusBody, ServerConfig } from '@stargate/contracts';
+import {
+  type GatewayConfig,
+  PROCESSES_PATH,
+  type ProcessStatusBody,
+  type ServerConfig,
+  statusPath,
+} from '@stargate/contracts';
 import { DEV_CREDENTIALS_FILE, renderFolder } from '@stargate/operator';
 import { MongoClient } from 'mongodb';
 import { parse } from 'yaml';
@@ -119,7 +125,7 @@ export function submit(
   data: unknown,
   extra: { clientProcessId?: string; idempotencyKey?: string; headers?: Record<string, string> } = {},
 ) {
-  return http<ProcessStatusBody & { error?: string }>(`${baseUrl}/api/stargate/processes`, {
+  return http<ProcessStatusBody & { error?: string }>(`${baseUrl}${PROCESSES_PATH}`, {
     token,
     body: {
       processType,
@@ -145,7 +151,7 @@ export async function waitTerminal(
   for (let i = 0; Date.now() < deadline; i++) {
     const base = urls[i % urls.length];
     try {
-      const res = await http<ProcessStatusBody>(`${base}/api/stargate/processes/${processId}`, {
+      const res = await http<ProcessStatusBody>(`${base}${statusPath(processId)}`, {
         token,
         headers: { prefer: 'wait=5' },
       });

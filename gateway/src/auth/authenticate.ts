@@ -25,11 +25,22 @@ export async function authenticate(ctx: GatewayContext, request: FastifyRequest)
 }
 
 export function requireScope(principal: Principal, processType: string, operation: Operation): void {
-  if (!principal.scopes.has(scopeFor(processType, operation))) {
+  const scope = scopeFor(processType, operation);
+  if (!principal.scopes.has(scope)) {
     throw new GatewayError(
       'INSUFFICIENT_PERMISSIONS',
-      `The token lacks the scope ${scopeFor(processType, operation)}`,
-      { authFailure: 'scope' },
+      // The specification's wording first, then what exactly is missing.
+      `ProcessType not authorized: the token lacks the scope ${scope}`,
+      {
+        authFailure: 'scope',
+        // RFC 6750 §3.1: the scope a new token would need (named only when it is plain text:
+        // the type comes from the caller and must not shape a header).
+        headers: {
+          'www-authenticate': /^[A-Za-z0-9:._-]+$/.test(scope)
+            ? `Bearer error="insufficient_scope", scope="${scope}"`
+            : 'Bearer error="insufficient_scope"',
+        },
+      },
     );
   }
 }
@@ -54,6 +65,12 @@ export async function enforceRateLimit(
   if (!decision.allowed) {
     ctx.metrics.rateLimitExceeded.inc({ tenant: principal.tenant.id });
     const retryAfter = retryAfterSeconds(decision);
-    throw new GatewayError('RATE_LIMIT_EXCEEDED', 'Too many requests; slow down', { retryAfter });
+    // The specification's wording, with the limit of the bucket that refused.
+    const refusing = decision.buckets.reduce((a, b) => (b.retryAfterMs > a.retryAfterMs ? b : a));
+    throw new GatewayError(
+      'RATE_LIMIT_EXCEEDED',
+      `Request rate limit exceeded (${refusing.spec.requestsPerMinute} req/min)`,
+      { retryAfter },
+    );
   }
 }

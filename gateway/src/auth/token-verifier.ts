@@ -10,7 +10,8 @@ export interface TokenVerifier {
   verify(token: string, config: LoadedConfig): Promise<Principal>;
 }
 
-function invalid(reason: string, message = 'The access token is invalid or expired'): GatewayError {
+/** The specification's 401 wording ("Token expired or invalid"). */
+function invalid(reason: string, message = 'Token expired or invalid'): GatewayError {
   return new GatewayError('INVALID_TOKEN', message, {
     authFailure: reason,
     headers: { 'www-authenticate': 'Bearer error="invalid_token"' },

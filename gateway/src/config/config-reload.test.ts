@@ -107,4 +107,64 @@ describe('configuration reload without restart', () => {
       await core.deleteNamespace({ name: namespace });
     }
   });
+
+  it('starts without the operator-written Secret: live, not ready with the reason, ready once it appears', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(serviceEnv().kubeconfig);
+    const core = kc.makeApiClient(CoreV1Api);
+    const namespace = uniqueName('gw-nocfg');
+    const name = 'stargate-gateway-config';
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    const vhost = await createVhost('gw-nocfg');
+    const server = await startFakeServer(vhost.url);
+    const started = Date.now();
+    const gw = await startGateway({
+      kubernetes: { namespace, name, kubeconfig: serviceEnv().kubeconfig },
+      redisUrl: serviceEnv().redisUrl,
+      amqpUrl: vhost.url,
+      redisPrefix: redisPrefix('gw-nocfg'),
+    });
+    try {
+      // Listening at once (a fresh `helm install --wait` with no Tenant yet must not crash-loop).
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect((await fetch(`${gw.url}/health/live`)).status).toBe(200);
+      expect((await fetch(`${gw.url}/health/startup`)).status).toBe(200);
+      const notReady = await fetch(`${gw.url}/health/ready`);
+      expect(notReady.status).toBe(503);
+      expect(await notReady.json()).toMatchObject({
+        status: 'not-ready',
+        checks: { config: false },
+        reason: `waiting for Secret ${namespace}/${name} (key ${CONFIG_SECRET_KEY}); the operator writes it`,
+      });
+      expect((await fetch(`${gw.url}/oauth/token`, { method: 'POST' })).status).toBe(503);
+
+      // A Secret without a usable document keeps it not ready, saying why.
+      await core.createNamespacedSecret({
+        namespace,
+        body: { metadata: { name, namespace }, stringData: { [CONFIG_SECRET_KEY]: '{"revision":"bad"}' } },
+      });
+      await eventually(async () => {
+        const body = (await (await fetch(`${gw.url}/health/ready`)).json()) as { reason?: string };
+        return body.reason?.startsWith(`configuration from secret:${namespace}/${name} rejected`) === true;
+      });
+
+      await core.replaceNamespacedSecret({
+        name,
+        namespace,
+        body: {
+          metadata: { name, namespace },
+          stringData: { [CONFIG_SECRET_KEY]: JSON.stringify(testConfig({ revision: 'late' })) },
+        },
+      });
+      await eventually(async () => (await fetch(`${gw.url}/health/ready`)).status === 200);
+      expect(await (await fetch(`${gw.url}/health/ready`)).json()).not.toHaveProperty('reason');
+      const token = await accessToken(gw.url, 'alpha');
+      expect((await submit(gw.url, token, order)).status).toBe(202);
+    } finally {
+      await gw.close();
+      await server.close();
+      await vhost.close();
+      await core.deleteNamespace({ name: namespace });
+    }
+  });
 });

@@ -67,10 +67,15 @@ export interface ConfigStore {
   apply(doc: unknown, source: string): { ok: true } | { ok: false; errors: string[] };
   /** Resolves once a first good document is in force. */
   ready(): Promise<LoadedConfig>;
+  /** Why there is no config in force yet (for the readiness answer); undefined once there is. */
+  missingReason(): string | undefined;
+  /** The source says what it is waiting for (e.g. the operator's Secret does not exist yet). */
+  setMissingReason(reason: string): void;
 }
 
 export function createConfigStore(deps: { logger: Logger; metrics: Metrics }): ConfigStore {
   let loaded: LoadedConfig | undefined;
+  let missingReason = 'no configuration loaded yet';
   let resolveReady: (c: LoadedConfig) => void = () => undefined;
   const readyPromise = new Promise<LoadedConfig>((resolve) => {
     resolveReady = resolve;
@@ -78,6 +83,10 @@ export function createConfigStore(deps: { logger: Logger; metrics: Metrics }): C
   return {
     current: () => loaded,
     ready: () => readyPromise,
+    missingReason: () => (loaded ? undefined : missingReason),
+    setMissingReason(reason) {
+      missingReason = reason;
+    },
     apply(doc, source) {
       const result = validateGatewayConfig(doc);
       if (!result.ok) {
@@ -91,6 +100,7 @@ export function createConfigStore(deps: { logger: Logger; metrics: Metrics }): C
           },
           'gateway configuration rejected; the last good one stays in force',
         );
+        missingReason = `configuration from ${source} rejected: ${result.errors.slice(0, 3).join('; ')}`;
         return { ok: false, errors: result.errors };
       }
       if (loaded && loaded.revision === result.config.revision) return { ok: true };
@@ -100,6 +110,7 @@ export function createConfigStore(deps: { logger: Logger; metrics: Metrics }): C
       } catch (err) {
         deps.metrics.configReloads.inc({ result: 'rejected' });
         deps.logger.error({ event: 'config.rejected', source, err }, 'gateway configuration rejected');
+        missingReason = `configuration from ${source} rejected: ${(err as Error).message}`;
         return { ok: false, errors: [(err as Error).message] };
       }
       const previous = loaded?.revision;

@@ -21,6 +21,7 @@ describe('gateway environment', () => {
       config: { kind: 'file', path: '/etc/stargate/gateway.yaml' },
       idempotencyTtlSeconds: 86400,
       stateTtlSeconds: 86400,
+      stateRecheckSeconds: 300,
       logLevel: 'info',
     });
   });
@@ -88,5 +89,23 @@ describe('gateway environment', () => {
     ]) {
       expect(message).toContain(name);
     }
+  });
+
+  it('reads the TLS files: certificate and key together, the chain optional', () => {
+    expect(readGatewayEnv(base).tls).toBeUndefined();
+    expect(
+      readGatewayEnv({
+        ...base,
+        STARGATE_TLS_CERT_FILE: '/tls/tls.crt',
+        STARGATE_TLS_KEY_FILE: '/tls/tls.key',
+        STARGATE_TLS_CA_FILE: '/tls/ca.crt',
+      }).tls,
+    ).toEqual({ certFile: '/tls/tls.crt', keyFile: '/tls/tls.key', caFile: '/tls/ca.crt' });
+    expect(() => readGatewayEnv({ ...base, STARGATE_TLS_CERT_FILE: '/tls/tls.crt' })).toThrow(
+      'STARGATE_TLS_CERT_FILE and STARGATE_TLS_KEY_FILE must be set together (or neither)',
+    );
+    expect(() => readGatewayEnv({ ...base, STARGATE_TLS_CA_FILE: '/tls/ca.crt' })).toThrow(
+      'STARGATE_TLS_CA_FILE needs STARGATE_TLS_CERT_FILE and STARGATE_TLS_KEY_FILE',
+    );
   });
 });

@@ -20,6 +20,10 @@ export interface GatewayEnv {
   logLevel: string;
   idempotencyTtlSeconds: number;
   stateTtlSeconds: number;
+  /** HTTPS served by the gateway itself: both files set, or neither (plain HTTP). */
+  tls?: { certFile: string; keyFile: string; caFile?: string };
+  /** A non-terminal state unchanged for this long is re-checked with the server; 0: never. */
+  stateRecheckSeconds: number;
 }
 
 export function readGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
@@ -104,6 +108,14 @@ export function readGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv
       `STARGATE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${logLevel}")`,
     );
   }
+  const certFile = env.STARGATE_TLS_CERT_FILE?.trim();
+  const keyFile = env.STARGATE_TLS_KEY_FILE?.trim();
+  const caFile = env.STARGATE_TLS_CA_FILE?.trim();
+  if (Boolean(certFile) !== Boolean(keyFile)) {
+    problems.push('STARGATE_TLS_CERT_FILE and STARGATE_TLS_KEY_FILE must be set together (or neither)');
+  } else if (!certFile && caFile) {
+    problems.push('STARGATE_TLS_CA_FILE needs STARGATE_TLS_CERT_FILE and STARGATE_TLS_KEY_FILE');
+  }
   const result: GatewayEnv = {
     host: env.STARGATE_GATEWAY_HOST?.trim() || '0.0.0.0',
     port: int('STARGATE_GATEWAY_PORT', 8080, 0, 65535),
@@ -122,6 +134,8 @@ export function readGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv
     logLevel,
     idempotencyTtlSeconds: int('STARGATE_IDEMPOTENCY_TTL_SECONDS', 86_400, 60, 30 * 86_400),
     stateTtlSeconds: int('STARGATE_STATE_TTL_SECONDS', 86_400, 60, 365 * 86_400),
+    ...(certFile && keyFile ? { tls: { certFile, keyFile, ...(caFile ? { caFile } : {}) } } : {}),
+    stateRecheckSeconds: int('STARGATE_STATE_RECHECK_SECONDS', 300, 0, 86_400),
   };
   if (problems.length) throw new Error(`invalid gateway configuration: ${problems.join('; ')}`);
   return result;

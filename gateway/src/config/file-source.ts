@@ -7,7 +7,10 @@ import type { Metrics } from '../observability/metrics.js';
 import type { ConfigStore } from './config-store.js';
 
 export interface ConfigSource {
-  /** Loads the first document (rejects if it is missing or invalid) and starts watching. */
+  /**
+   * Loads the first document and starts watching. A file rejects if it is missing or invalid; the
+   * Kubernetes Secret may be absent (not ready until it appears, ConfigStore.missingReason).
+   */
   start(): Promise<void>;
   close(): Promise<void>;
 }

@@ -29,6 +29,8 @@ export function createKubernetesConfigSource(deps: {
   let restartTimer: NodeJS.Timeout | undefined;
   let closed = false;
   let lastResourceVersion: string | undefined;
+  const where = `${deps.namespace}/${deps.name}`;
+  const waiting = `waiting for Secret ${where} (key ${CONFIG_SECRET_KEY}); the operator writes it`;
 
   function apply(secret: V1Secret): void {
     if (secret.metadata?.name !== deps.name) return;
@@ -42,6 +44,7 @@ export function createKubernetesConfigSource(deps: {
         : secret.stringData?.[CONFIG_SECRET_KEY];
     if (text === undefined) {
       deps.metrics.configReloads.inc({ result: 'rejected' });
+      deps.store.setMissingReason(`Secret ${where} has no key ${CONFIG_SECRET_KEY}`);
       deps.logger.error(
         { event: 'config.rejected', secret: deps.name },
         `Secret has no key ${CONFIG_SECRET_KEY}`,
@@ -53,6 +56,7 @@ export function createKubernetesConfigSource(deps: {
       doc = parseConfigText(text);
     } catch (err) {
       deps.metrics.configReloads.inc({ result: 'rejected' });
+      deps.store.setMissingReason(`Secret ${where} is not JSON or YAML: ${(err as Error).message}`);
       deps.logger.error(
         { event: 'config.rejected', err: (err as Error).message },
         'config Secret is not JSON',
@@ -73,13 +77,15 @@ export function createKubernetesConfigSource(deps: {
     );
     lw.on('add', apply);
     lw.on('update', apply);
-    lw.on('delete', () =>
+    lw.on('delete', () => {
       // Keep serving with the last good config: a deleted Secret is an operator problem, not an outage.
+      lastResourceVersion = undefined;
+      deps.store.setMissingReason(waiting);
       deps.logger.error(
         { event: 'config.secret_deleted', secret: deps.name },
         'gateway config Secret deleted',
-      ),
-    );
+      );
+    });
     lw.on('error', (err: unknown) => {
       if (closed) return;
       deps.logger.warn({ err: (err as Error)?.message }, 'config Secret watch failed; restarting');
@@ -92,23 +98,17 @@ export function createKubernetesConfigSource(deps: {
 
   return {
     async start() {
+      deps.store.setMissingReason(waiting);
       startInformer();
       await informer!.start();
-      // The first list has been applied synchronously by start(); without a Secret there is no config yet.
-      await Promise.race([
-        deps.store.ready(),
-        new Promise((_, reject) =>
-          setTimeout(
-            () =>
-              reject(
-                new Error(
-                  `STARGATE_CONFIG_NAME: no valid Secret ${deps.namespace}/${deps.name} (key ${CONFIG_SECRET_KEY}) within 30 s`,
-                ),
-              ),
-            30_000,
-          ).unref(),
-        ),
-      ]);
+      // The first list has been applied synchronously by start(). Without a Secret (a fresh
+      // install, no Tenant yet) the gateway runs and answers not-ready until the operator writes it.
+      if (!deps.store.current()) {
+        deps.logger.warn(
+          { event: 'config.waiting', secret: where, reason: deps.store.missingReason() },
+          'no gateway configuration yet; not ready until the operator writes it',
+        );
+      }
     },
     async close() {
       closed = true;

@@ -1,21 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { HTTP_HEADERS, isValidCorrelationId, PUBLIC_API_VERSION } from '@stargate/contracts';
+import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
+import {
+  API_BASE_PATH,
+  API_ROUTES,
+  HTTP_HEADERS,
+  isValidCorrelationId,
+  PUBLIC_API_VERSION,
+} from '@stargate/contracts';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import swagger from '@fastify/swagger';
+import { extractHttpContext } from '@stargate/telemetry';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { createRequestObserver } from '../observability/request-observer.js';
-import {
-  extractHttpContext,
-  startServerSpan,
-  traceHeadersOf,
-  tracingEnabled,
-} from '../observability/tracing.js';
+import { registerProcessApi } from '../processes/process-api.js';
+import { startServerSpan, traceHeadersOf, tracingEnabled } from '../observability/tracing.js';
 import { registerHealthRoutes } from '../routes/health.js';
 import { registerOAuthRoutes } from '../routes/oauth.js';
-import { registerProcessTypeRoutes } from '../routes/process-types.js';
-import { registerProcessRoutes } from '../routes/processes.js';
-import { API_PREFIX, type GatewayContext } from './context.js';
+import type { GatewayContext } from './context.js';
 import { DEFAULT_BODY_LIMIT } from './body-limit.js';
+import { createMethodIndex } from './method-index.js';
 import { GatewayError } from './errors.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 import { sendProblem, toGatewayError } from './problem-reply.js';
@@ -45,9 +50,23 @@ function endServerSpan(request: FastifyRequest, status: number | undefined): voi
   span.end();
 }
 
-export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
+export async function buildApp(
+  ctx: GatewayContext,
+  options: {
+    /** Serve HTTPS with these (checked) settings, see tls-files.ts; default plain HTTP. */
+    https?: SecureContextOptions;
+  } = {},
+): Promise<FastifyInstance> {
   const requestObserver = createRequestObserver(ctx.metrics, ctx.now);
+  const { https } = options;
   const app = Fastify({
+    // An https.Server: its setSecureContext swaps a renewed certificate in (tls-reloader.ts).
+    ...(https
+      ? {
+          serverFactory: (handler: Parameters<typeof createHttpsServer>[1]) =>
+            createHttpsServer(https, handler) as unknown as Server,
+        }
+      : {}),
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // Routes that take more (submit) say so and decide per caller before reading (body-limit.ts).
     bodyLimit: DEFAULT_BODY_LIMIT,
@@ -64,6 +83,10 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
     // cannot put another address into the audit trail.
     trustProxy: ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
   });
+
+  // Every route's methods, so a known path asked with another method is answered 405.
+  const methods = createMethodIndex();
+  app.addHook('onRoute', (route) => methods.add(route));
 
   // Own JSON parser: remembers the body size (per-type limits) and refuses empty bodies cleanly.
   app.removeContentTypeParser(['application/json']);
@@ -150,9 +173,22 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
     }
     return sendProblem(ctx, request, reply, mapped);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(ctx, request, reply, new GatewayError('NOT_FOUND', 'No such resource')),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = methods.allowed(request.url.split('?', 1)[0] ?? request.url);
+    if (allowed) {
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(
+        ctx,
+        request,
+        reply,
+        new GatewayError(
+          'METHOD_NOT_ALLOWED',
+          `${request.method} is not allowed here; use ${allowed.join(', ')}`,
+        ),
+      );
+    }
+    return sendProblem(ctx, request, reply, new GatewayError('NOT_FOUND', 'No such resource'));
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -169,7 +205,7 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
           oauth2: {
             type: 'oauth2',
-            flows: { clientCredentials: { tokenUrl: `${ctx.publicUrl}/oauth/token`, scopes: {} } },
+            flows: { clientCredentials: { tokenUrl: `${ctx.publicUrl}${API_ROUTES.token}`, scopes: {} } },
           },
         },
       },
@@ -177,9 +213,8 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   });
 
   await app.register(async (scope) => registerOAuthRoutes(scope, ctx));
-  await app.register(async (scope) => registerOAuthRoutes(scope, ctx), { prefix: API_PREFIX });
-  await app.register(async (scope) => registerProcessRoutes(scope, ctx), { prefix: API_PREFIX });
-  await app.register(async (scope) => registerProcessTypeRoutes(scope, ctx), { prefix: API_PREFIX });
+  await app.register(async (scope) => registerOAuthRoutes(scope, ctx), { prefix: API_BASE_PATH });
+  await app.register(async (scope) => registerProcessApi(scope, ctx), { prefix: API_BASE_PATH });
   await app.register(async (scope) => registerHealthRoutes(scope, ctx));
   return app;
 }

@@ -44,5 +44,3 @@ export interface GatewayContext {
   /** Health: false while draining or before start-up finished. */
   lifecycle: { started: boolean; draining: boolean };
 }
-
-export const API_PREFIX = '/api/stargate';

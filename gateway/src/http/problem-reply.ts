@@ -5,21 +5,42 @@ import { BrokerUnavailableError, GatewayError, RpcTimeoutError } from './errors.
 
 const BROKER_RETRY_AFTER_SECONDS = 5;
 
+type ValidationIssue = NonNullable<FastifyError['validation']>[number];
+
+const PART_NAMES: Record<string, string> = {
+  body: 'field',
+  querystring: 'query parameter',
+  params: 'path parameter',
+  headers: 'header',
+};
+
+/** The JSON pointer of the offending value; an unknown property names the property itself. */
+function issuePath(v: ValidationIssue): string {
+  const extra = v.keyword === 'additionalProperties' ? v.params?.additionalProperty : undefined;
+  return typeof extra === 'string' ? `${v.instancePath}/${extra}` : v.instancePath || '/';
+}
+
+/** One sentence naming what is wrong and where, e.g. "Invalid field clientProcessId: must be string". */
+function describeIssue(part: string, v: ValidationIssue): string {
+  const name = PART_NAMES[part] ?? 'value';
+  const extra = v.keyword === 'additionalProperties' ? v.params?.additionalProperty : undefined;
+  if (typeof extra === 'string') return `Unknown ${name}: ${extra}`;
+  const missing = v.keyword === 'required' ? v.params?.missingProperty : undefined;
+  if (typeof missing === 'string') return `Missing required ${name}: ${missing}`;
+  const at = v.instancePath.slice(1).replaceAll('/', '.');
+  if (!at) return part === 'body' ? `The body ${v.message ?? 'is invalid'}` : 'The request is invalid';
+  return `Invalid ${name} ${at}: ${v.message ?? 'is invalid'}`;
+}
+
 function fromFastifyError(err: FastifyError): GatewayError | undefined {
   if (err.validation) {
+    const part = err.validationContext ?? 'body';
     const first = err.validation[0];
-    const missing =
-      err.validationContext === 'body' &&
-      first?.keyword === 'required' &&
-      first.instancePath === '' &&
-      typeof first.params?.missingProperty === 'string'
-        ? first.params.missingProperty
-        : undefined;
-    // The specification's wording for a missing field of the body.
-    const message = missing ? `Missing required field: ${missing}` : 'The request is invalid';
+    // "Missing required field: clientProcessId" is the specification's wording.
+    const message = first ? describeIssue(part, first) : 'The request is invalid';
     return new GatewayError('INVALID_REQUEST', message, {
       errors: err.validation.map((v) => ({
-        path: `${err.validationContext === 'body' ? '' : `${err.validationContext ?? ''}:`}${v.instancePath || '/'}`,
+        path: `${part === 'body' ? '' : `${part}:`}${issuePath(v)}`,
         message:
           v.keyword === 'required' && typeof v.params?.missingProperty === 'string'
             ? `must have property ${v.params.missingProperty}`

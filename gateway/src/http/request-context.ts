@@ -1,13 +1,8 @@
-import {
-  CLIENT_IDENTITY_HEADERS,
-  formatTraceparent,
-  HTTP_HEADERS,
-  parseTraceparent,
-} from '@stargate/contracts';
+import { CLIENT_IDENTITY_HEADERS } from '@stargate/contracts';
 import type { Context, Span } from '@opentelemetry/api';
+import { childTraceHeaders, extractHttpContext, type TraceHeaders } from '@stargate/telemetry';
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal.js';
-import { randomHex } from '../observability/random-hex.js';
 
 export interface AuditInfo {
   action: string;
@@ -37,15 +32,7 @@ export function stripIdentityHeaders(request: FastifyRequest): void {
   for (const name of CLIENT_IDENTITY_HEADERS) delete request.headers[name];
 }
 
-export function traceContext(request: FastifyRequest): { traceparent: string; tracestate?: string } {
-  const incoming = parseTraceparent(request.headers[HTTP_HEADERS.traceparent]);
-  const traceparent = formatTraceparent({
-    traceId: incoming?.traceId ?? randomHex(16),
-    parentId: randomHex(8),
-    sampled: incoming?.sampled ?? false,
-  });
-  const tracestate = request.headers[HTTP_HEADERS.tracestate];
-  return incoming && typeof tracestate === 'string' && tracestate.length <= 512
-    ? { traceparent, tracestate }
-    : { traceparent };
+/** The trace context to send on when no span is recorded: a hop of our own under the caller's trace. */
+export function traceContext(request: FastifyRequest): TraceHeaders {
+  return childTraceHeaders(extractHttpContext(request.headers));
 }

@@ -64,6 +64,17 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['result'] as const,
       registers,
     }),
+    tlsReloads: new Counter({
+      name: 'gateway_tls_reloads_total',
+      help: 'Serving certificates reloaded from their files (applied) or refused (rejected; the one in force stays)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    tlsCertificateNotAfter: new Gauge({
+      name: 'gateway_tls_certificate_not_after_seconds',
+      help: 'Expiry (Unix time) of the certificate the gateway serves itself (only with gateway TLS)',
+      registers,
+    }),
     projectedEvents: new Counter({
       name: 'gateway_projected_events_total',
       help: 'State events consumed by the projector, by outcome (applied, stale, invalid)',
@@ -73,6 +84,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     auditFailures: new Counter({
       name: 'gateway_audit_publish_failures_total',
       help: 'Audit records that could not be handed to the broker',
+      registers,
+    }),
+    stateRechecks: new Counter({
+      name: 'gateway_state_rechecks_total',
+      help: 'Stale non-terminal states re-checked with the server, by result (refreshed, current, skipped, failed)',
+      labelNames: ['result'] as const,
       registers,
     }),
     redisErrors: new Counter({

@@ -1,26 +1,21 @@
 import {
   type Attributes,
   type Context,
-  defaultTextMapGetter,
-  defaultTextMapSetter,
   ProxyTracerProvider,
-  ROOT_CONTEXT,
   type Span,
   SpanKind,
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { injectTraceHeaders, isOwnSpan, type TraceHeaders } from '@stargate/telemetry';
 
 /*
  * The gateway's spans. Without a registered tracer provider the API hands out non-recording
  * spans that merely carry their parent's context; then nothing here changes a header and the
- * hand-made traceparent of request-context.ts goes on, exactly as before tracing existed.
+ * trace context of request-context.ts goes on, exactly as before tracing existed. The W3C
+ * headers themselves are read and written by @stargate/telemetry.
  */
 
-// Our own instance rather than the global one: the global propagator is a no-op until a
-// provider is registered, and the incoming context must be read either way.
-const propagator = new W3CTraceContextPropagator();
 const tracer = () => trace.getTracer('@stargate/gateway');
 
 /**
@@ -35,30 +30,9 @@ export function tracingEnabled(): boolean {
   );
 }
 
-export interface TraceHeaders {
-  traceparent: string;
-  tracestate?: string;
-}
-
-/** The caller's trace context from the W3C headers of an HTTP request (root when absent or invalid). */
-export function extractHttpContext(headers: Record<string, string | string[] | undefined>): Context {
-  return propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
-}
-
-/** Whether `span` is a span of our own (a provider is registered), not just the parent passed through. */
-function isOwnSpan(span: Span, parent: Context): boolean {
-  const sc = span.spanContext();
-  return trace.isSpanContextValid(sc) && sc.spanId !== trace.getSpanContext(parent)?.spanId;
-}
-
 /** The W3C headers naming `span` as the parent, or undefined when `span` is not our own. */
 export function traceHeadersOf(span: Span, parent: Context): TraceHeaders | undefined {
-  if (!isOwnSpan(span, parent)) return undefined;
-  const carrier: Record<string, string> = {};
-  propagator.inject(trace.setSpan(parent, span), carrier, defaultTextMapSetter);
-  return carrier.traceparent
-    ? { traceparent: carrier.traceparent, ...(carrier.tracestate ? { tracestate: carrier.tracestate } : {}) }
-    : undefined;
+  return isOwnSpan(span, parent) ? injectTraceHeaders(trace.setSpan(parent, span)) : undefined;
 }
 
 export function startServerSpan(name: string, parent: Context, attributes: Attributes): Span {

@@ -1,8 +1,7 @@
-import type { RedisKeys, TenantConfig } from '@stargate/contracts';
+import { createCircuitBreaker, type RedisKeys, type TenantConfig } from '@stargate/contracts';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { createCircuitBreaker } from './circuit-breaker.js';
 import type { BucketSpec, Decision } from './gcra.js';
 import { createLocalLimiter } from './local-limiter.js';
 import { createRedisLimiter } from './redis-limiter.js';
@@ -22,7 +21,7 @@ export function createRateLimiter(deps: {
 }) {
   const remote = createRedisLimiter({ redis: deps.redis });
   const local = createLocalLimiter({ now: deps.now });
-  const breaker = createCircuitBreaker({ now: deps.now, cooldownMs: deps.cooldownMs ?? 5000 });
+  const breaker = createCircuitBreaker({ now: deps.now, openMs: deps.cooldownMs ?? 5000 });
 
   function specsFor(tenant: TenantConfig, processType?: string): BucketSpec[] {
     const specs: BucketSpec[] = [

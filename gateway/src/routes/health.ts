@@ -27,7 +27,10 @@ export async function registerHealthRoutes(app: FastifyInstance, ctx: GatewayCon
     };
     const ready =
       checks.config && checks.redis && checks.rabbitmq && !checks.draining && ctx.lifecycle.started;
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
+    const reason = ctx.config.missingReason();
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'not-ready', checks, ...(reason ? { reason } : {}) });
   });
 
   app.get('/metrics', hidden, async (_request, reply) =>

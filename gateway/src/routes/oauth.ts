@@ -1,3 +1,4 @@
+import { API_ROUTES, ERROR_CODES } from '@stargate/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   type ClientAuthentication,
@@ -6,6 +7,7 @@ import {
 } from '../auth/client-authenticator.js';
 import { DEFAULT_BODY_LIMIT } from '../http/body-limit.js';
 import type { GatewayContext } from '../http/context.js';
+import { toGatewayError } from '../http/problem-reply.js';
 
 type OAuthErrorCode =
   | 'invalid_request'
@@ -48,6 +50,36 @@ function oauthError(
 function formValue(body: Record<string, unknown>, name: string): string | undefined {
   const v = body[name];
   return typeof v === 'string' ? v : undefined;
+}
+
+/** Names of parameters a form sent more than once (RFC 6749 §3.2: each at most once). */
+const REPEATED = Symbol('repeated parameters');
+type Form = Record<string, unknown> & { [REPEATED]?: string[] };
+
+function parseForm(text: string): Form {
+  const form: Form = {};
+  const repeated = new Set<string>();
+  for (const [name, value] of new URLSearchParams(text)) {
+    if (Object.hasOwn(form, name)) repeated.add(name);
+    form[name] = value;
+  }
+  if (repeated.size) form[REPEATED] = [...repeated];
+  return form;
+}
+
+/**
+ * What makes a token request malformed before any grant is looked at (RFC 6749 §5.2
+ * `invalid_request`): a body that is not a form (or JSON object), a repeated parameter, no
+ * `grant_type`.
+ */
+function malformedTokenRequest(request: FastifyRequest): string | undefined {
+  const body = request.body;
+  if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body)))
+    return 'The token request must be application/x-www-form-urlencoded';
+  const repeated = (body as Form | undefined)?.[REPEATED];
+  if (repeated?.length) return `Parameters may be sent only once: ${repeated.join(', ')}`;
+  if (typeof (body as Form | undefined)?.grant_type !== 'string') return 'grant_type is required';
+  return undefined;
 }
 
 type Credentials = { clientId: string; secret: string };
@@ -103,7 +135,7 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayCont
   const clients = clientAuthenticatorOf(ctx);
 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    done(null, parseForm(body as string));
   });
 
   // client_secret_basic is checked in onRequest, before the body is read.
@@ -145,11 +177,21 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayCont
   }
 
   app.post(
-    '/oauth/token',
+    API_ROUTES.token,
     {
       // A form of a few fields: a large body is refused from its Content-Length, unread.
       bodyLimit: DEFAULT_BODY_LIMIT,
       onRequest: checkBasicFirst,
+      // A body the parsers refuse (another media type, broken JSON, too large) is still an
+      // RFC 6749 error, which is what an OAuth client parses.
+      errorHandler: (err, request, reply) => {
+        const mapped = toGatewayError(err);
+        const status = ERROR_CODES[mapped.code];
+        if (status >= 500) throw err;
+        const description =
+          status === 415 ? 'The token request must be application/x-www-form-urlencoded' : mapped.message;
+        return oauthError(ctx, request, reply, status, 'invalid_request', description);
+      },
       schema: {
         summary: 'OAuth 2 token endpoint: client_credentials and refresh_token grants',
         tags: ['oauth'],
@@ -165,6 +207,8 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayCont
       const config = ctx.config.current();
       if (!config)
         return oauthError(ctx, request, reply, 503, 'temporarily_unavailable', 'The gateway is starting');
+      const malformed = malformedTokenRequest(request);
+      if (malformed) return oauthError(ctx, request, reply, 400, 'invalid_request', malformed);
       const creds = clientCredentials(request, body);
       if (creds === 'ambiguous') {
         return oauthError(
@@ -304,7 +348,7 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: GatewayCont
     { schema: { summary: 'RFC 8414 authorization server metadata', tags: ['oauth'] } },
     async () => ({
       issuer: ctx.issuer,
-      token_endpoint: `${ctx.publicUrl}/oauth/token`,
+      token_endpoint: `${ctx.publicUrl}${API_ROUTES.token}`,
       revocation_endpoint: `${ctx.publicUrl}/oauth/revoke`,
       jwks_uri: `${ctx.publicUrl}/.well-known/jwks.json`,
       grant_types_supported: ['client_credentials', 'refresh_token'],

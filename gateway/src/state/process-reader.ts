@@ -5,18 +5,21 @@ import { GatewayError } from '../http/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PrefetchedState } from './prefetched-state.js';
+import type { StaleRecheck } from './stale-recheck.js';
 import type { StateStore } from './state-store.js';
 
 /**
  * Reads a process for one tenant: Redis first; on a miss (expired, evicted, Redis restarted
  * or down) the server answers over RPC and the answer is re-cached. Another tenant's process
- * is indistinguishable from a missing one.
+ * is indistinguishable from a missing one. A cached non-terminal state that has not changed
+ * for a while is re-checked with the server (stale-recheck.ts), in case its events were lost.
  */
 export function createProcessReader(deps: {
   store: StateStore;
   rpc: RpcClient;
   logger: Logger;
   metrics: Metrics;
+  recheck?: StaleRecheck;
 }) {
   return {
     async get(
@@ -32,7 +35,7 @@ export function createProcessReader(deps: {
           prefetched && prefetched.key === deps.store.keyOf(tenantId, processId)
             ? deps.store.parse(tenantId, prefetched.raw)
             : await deps.store.get(tenantId, processId);
-        if (cached) return cached;
+        if (cached) return deps.recheck ? await deps.recheck.refresh(cached, headers, traceContext) : cached;
       } catch (err) {
         deps.metrics.redisErrors.inc({ operation: 'state-read' });
         deps.logger.warn({ err: (err as Error).message }, 'Redis state read failed; asking the server');

@@ -1,5 +1,6 @@
 import {
   GROUP_VERSION,
+  hashClientSecret,
   PAUSED_ANNOTATION,
   type ProcessType,
   type Tenant,
@@ -8,7 +9,6 @@ import {
 } from '@stargate/contracts';
 import { describe, expect, it } from 'vitest';
 import { setCondition } from './conditions.js';
-import { stableSecretHash } from './credentials.js';
 import { desiredGatewayConfig } from './gateway-config.js';
 import { desiredDeployment, desiredPodDisruptionBudget } from './handler.js';
 import { desiredServerConfig } from './server-config.js';
@@ -41,7 +41,7 @@ function processType(name: string, spec: Partial<ProcessType['spec']> = {}): Pro
   };
 }
 
-const hashes = new Map([['acme', stableSecretHash('s3cret', 'uid-acme')]]);
+const hashes = new Map([['acme', hashClientSecret('s3cret')]]);
 
 describe('desiredGatewayConfig', () => {
   it('renders tenants with defaults, and the result passes the gateway contract', () => {
@@ -202,7 +202,7 @@ describe('rotation grace period', () => {
       tenants: [t],
       processTypes: [processType('order')],
       secretHashes: hashes,
-      previousHashes: new Map([['acme', [stableSecretHash('old', 'uid-acme')]]]),
+      previousHashes: new Map([['acme', [hashClientSecret('old')]]]),
     });
     expect(verifyClientSecret('old', config.tenants[0]?.previousClientSecretHashes?.[0] ?? '')).toBe(true);
     expect(validateGatewayConfig(config).ok).toBe(true);
@@ -232,6 +232,35 @@ describe('handler deployment', () => {
     expect(json).toContain('"drop":["ALL"]');
     expect(json).toContain('"type":"RuntimeDefault"');
     expect(json).toContain('"path":"/health/ready"');
+  });
+
+  it('gives handler pods the encryption keys from their Secret, and nothing when encryption is off', () => {
+    const pt = processType('order', {});
+    const withKeys = desiredDeployment(pt, desiredServerConfig([pt], []), {
+      ...opts,
+      encryptionKeys: { secret: 'sg-encryption-keys', key: 'keys' },
+    });
+    expect(JSON.stringify(withKeys)).toContain(
+      JSON.stringify({
+        name: 'STARGATE_ENCRYPTION_KEYS',
+        valueFrom: { secretKeyRef: { name: 'sg-encryption-keys', key: 'keys' } },
+      }),
+    );
+    const off = desiredDeployment(pt, desiredServerConfig([pt], []), opts);
+    expect(JSON.stringify(off)).not.toContain('STARGATE_ENCRYPTION_KEYS');
+    // A rotated key list changes the pod template, so the pods restart and read it.
+    const annotation = (value: string) => {
+      const d = desiredDeployment(pt, desiredServerConfig([pt], []), {
+        ...opts,
+        encryptionKeys: { secret: 'sg-encryption-keys', key: 'keys' },
+        encryptionKeysValue: value,
+      });
+      const template = d.spec.template as { metadata: { annotations: Record<string, string> } };
+      return template.metadata.annotations['stargate.io/encryption-keys-hash'];
+    };
+    expect(annotation('azE6YWFh')).toMatch(/^[0-9a-f]{16}$/);
+    expect(annotation('azE6YWFh')).toBe(annotation('azE6YWFh'));
+    expect(annotation('azI6YmJi')).not.toBe(annotation('azE6YWFh'));
   });
 
   it('uses the custom image and owner references when in the same namespace', () => {

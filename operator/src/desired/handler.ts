@@ -3,6 +3,7 @@ import type { ProcessType, ServerConfig } from '@stargate/contracts';
 import {
   COMPONENT_LABEL,
   CONFIG_HASH_ANNOTATION,
+  ENCRYPTION_KEYS_HASH_ANNOTATION,
   INSTANCE_LABEL,
   MANAGED_BY,
   MANAGED_BY_LABEL,
@@ -35,6 +36,10 @@ export interface HandlerOptions {
    * operator applies, so the two never fight over it.
    */
   kedaScales?: boolean;
+  /** Where handler pods read STARGATE_ENCRYPTION_KEYS from (a Secret in `namespace`); absent: no encryption at rest. */
+  encryptionKeys?: { secret: string; key: string };
+  /** The key list's value as found there (base64, as in the Secret): its hash rolls the pods when it changes. */
+  encryptionKeysValue?: string;
 }
 
 export function handlerName(pt: ProcessType): string {
@@ -101,6 +106,15 @@ export function desiredDeployment(
     { name: 'STARGATE_HEALTH_PORT', value: String(HEALTH_PORT) },
     secretEnv('STARGATE_AMQP_URL', 'amqp-url'),
     secretEnv('STARGATE_MONGO_URL', 'mongo-url'),
+    // Not optional: a handler without its keys would write plaintext (or fail to read what others wrote).
+    ...(opts.encryptionKeys
+      ? [
+          {
+            name: 'STARGATE_ENCRYPTION_KEYS',
+            valueFrom: { secretKeyRef: { name: opts.encryptionKeys.secret, key: opts.encryptionKeys.key } },
+          },
+        ]
+      : []),
     ...(ref
       ? [{ name: FORWARD_CREDENTIALS_ENV, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } }]
       : []),
@@ -121,7 +135,21 @@ export function desiredDeployment(
       ...(opts.kedaScales ? {} : { replicas: h.replicas ?? 1 }),
       selector: { matchLabels: handlerSelector(pt) },
       template: {
-        metadata: { labels: labels(pt), annotations: { [CONFIG_HASH_ANNOTATION]: configHash } },
+        metadata: {
+          labels: labels(pt),
+          annotations: {
+            [CONFIG_HASH_ANNOTATION]: configHash,
+            // Pods read the keys at start: a new list (a rotation step) restarts them.
+            ...(opts.encryptionKeys && opts.encryptionKeysValue
+              ? {
+                  [ENCRYPTION_KEYS_HASH_ANNOTATION]: createHash('sha256')
+                    .update(opts.encryptionKeysValue)
+                    .digest('hex')
+                    .slice(0, 16),
+                }
+              : {}),
+          },
+        },
         spec: {
           automountServiceAccountToken: false,
           securityContext: {

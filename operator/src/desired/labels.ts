@@ -11,4 +11,6 @@ export const OWNER_NAMESPACE_LABEL = 'stargate.io/owner-namespace';
 export const OWNER_UID_LABEL = 'stargate.io/owner-uid';
 export const ROTATION_ANNOTATION = 'stargate.io/rotation-token';
 export const CONFIG_HASH_ANNOTATION = 'stargate.io/config-hash';
+/** On handler pod templates: changes with the encryption key list, so a rotation rolls the pods. */
+export const ENCRYPTION_KEYS_HASH_ANNOTATION = 'stargate.io/encryption-keys-hash';
 export const FIELD_MANAGER = 'stargate-operator';

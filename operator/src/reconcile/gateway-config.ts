@@ -1,5 +1,5 @@
 import type { GatewayConfig } from '@stargate/contracts';
-import { credentialsSecretName, stableSecretHash } from '../desired/credentials.js';
+import { credentialsSecretName, publishedHashes, secretHashFor } from '../desired/credentials.js';
 import { desiredGatewayConfig } from '../desired/gateway-config.js';
 import {
   COMPONENT_LABEL,
@@ -39,12 +39,13 @@ export async function syncGatewayConfig(ctx: ReconcileContext): Promise<GatewayC
   const now = ctx.now();
   for (const t of ctx.tenants.list()) {
     if (t.spec.credentials?.type === 'external') continue;
-    const salt = t.metadata.uid ?? t.metadata.name;
+    // Hashes already published stay when their secret is unchanged (random salts, stable config).
+    const known = publishedHashes(previous, t.metadata.name);
     const secret = ctx.secrets.get(t.metadata.namespace, credentialsSecretName(t.metadata.name));
     const clientSecret = storedClientSecret(secret);
-    if (clientSecret) hashes.set(t.metadata.name, stableSecretHash(clientSecret, salt));
-    const previous = previousClientSecret(secret, now);
-    if (previous) previousHashes.set(t.metadata.name, [stableSecretHash(previous.secret, salt)]);
+    if (clientSecret) hashes.set(t.metadata.name, await secretHashFor(clientSecret, known));
+    const rotatedOut = previousClientSecret(secret, now);
+    if (rotatedOut) previousHashes.set(t.metadata.name, [await secretHashFor(rotatedOut.secret, known)]);
   }
   const { config: desired } = desiredGatewayConfig({
     tenants: ctx.tenants.list(),

@@ -43,6 +43,7 @@ export async function reconcileProcessType(
   const opts: HandlerOptions = {
     namespace: ctx.config.privateNamespace,
     defaultImage: ctx.config.handlerImage,
+    ...(ctx.config.encryptionKeys ? { encryptionKeys: ctx.config.encryptionKeys } : {}),
   };
 
   if (isDeleting(pt)) {
@@ -128,10 +129,33 @@ export async function reconcileProcessType(
     }
   }
 
+  const keys = opts.encryptionKeys;
+  let keysValue: string | undefined;
+  if (keys) {
+    // Without it the pods could not start (or, were the reference optional, would write plaintext).
+    const secret = await ctx.client.get<KubeObject & { data?: Record<string, string> }>(
+      resourcePath('v1', 'Secret', opts.namespace, keys.secret),
+    );
+    if (!secret?.data?.[keys.key]) {
+      await setReady(
+        'False',
+        'EncryptionKeysNotFound',
+        `Secret "${keys.secret}" with key "${keys.key}" (the handlers' encryption keys) not found in namespace ${opts.namespace}; ` +
+          'the chart creates it (server.encryption), or the operator runs with STARGATE_ENCRYPTION_AT_REST=false',
+      );
+      return { requeueAfterMs: ctx.recheckMs };
+    }
+    keysValue = secret.data[keys.key];
+  }
+
   const tenants = ctx.tenants.list().filter((t) => t.metadata.namespace === ns && !isDeleting(t));
   const serverConfig = desiredServerConfig([pt], tenants);
   const autoscaling = await planAutoscaling(ctx.client, pt);
-  const handlerOpts: HandlerOptions = { ...opts, kedaScales: autoscaling.kedaScales };
+  const handlerOpts: HandlerOptions = {
+    ...opts,
+    kedaScales: autoscaling.kedaScales,
+    ...(keysValue ? { encryptionKeysValue: keysValue } : {}),
+  };
   await ctx.client.apply(desiredConfigMap(pt, serverConfig, handlerOpts), FIELD_MANAGER);
   // The ScaledObject first: from the moment spec.replicas is no longer ours, KEDA owns it.
   await applyAutoscaling(ctx.client, pt, handlerOpts, autoscaling);

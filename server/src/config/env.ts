@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { brokerUrls, type ServerConfig } from '@stargate/contracts';
 import { parse as parseYaml } from 'yaml';
-import { type EncryptionKey, parseEncryptionKeys } from '../crypto/field-cipher.js';
+import { type EncryptionKey, parseEncryptionKeys, parseLegacyRead } from '../crypto/field-cipher.js';
 import { ConfigError } from '../handlers/registry.js';
 
 /** The worker's settings, read once from the environment (names agreed in the runtime interface). */
@@ -18,6 +18,8 @@ export interface ServerEnv {
   healthPort: number;
   logLevel: string;
   shutdownGraceSeconds: number;
+  /** STARGATE_LEASE_SECONDS: how long a run owns its process unless renewed. */
+  leaseSeconds: number;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -84,10 +86,13 @@ export async function readServerEnv(env: NodeJS.ProcessEnv): Promise<ServerEnv> 
     processTypes,
     serverConfig,
     encryptionKeys: env.STARGATE_ENCRYPTION_KEYS?.trim()
-      ? parseEncryptionKeys(env.STARGATE_ENCRYPTION_KEYS)
+      ? parseEncryptionKeys(env.STARGATE_ENCRYPTION_KEYS, {
+          legacyRead: parseLegacyRead(env.STARGATE_ENCRYPTION_LEGACY_READ),
+        })
       : [],
     healthPort: integer(env, 'STARGATE_HEALTH_PORT', 9090, 0, 65535),
     logLevel: env.STARGATE_LOG_LEVEL?.trim() || 'info',
     shutdownGraceSeconds: integer(env, 'STARGATE_SHUTDOWN_GRACE_SECONDS', 30, 0, 3600),
+    leaseSeconds: integer(env, 'STARGATE_LEASE_SECONDS', 30, 1, 3600),
   };
 }

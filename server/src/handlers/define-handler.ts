@@ -8,7 +8,10 @@ export interface HandlerContext {
   correlationId: string;
   /** 1 for the first run; automatic and manual retries count up. */
   attempt: number;
-  /** Aborted on cancel, timeout or shutdown; `signal.reason` says which. */
+  /**
+   * Aborted on cancel, timeout, shutdown, or when this worker can no longer own the run (its
+   * broker channel or its lease on the process was lost); `signal.reason` says which.
+   */
   signal: AbortSignal;
   logger: Logger;
   /** Records progress in MongoDB and publishes it as a state change. */
@@ -47,7 +50,7 @@ export class HandlerError extends Error {
 }
 
 /** Why the runtime aborted a handler's signal. */
-export type AbortReason = 'cancelled' | 'timeout' | 'shutdown';
+export type AbortReason = 'cancelled' | 'timeout' | 'shutdown' | 'channel-lost' | 'lease-lost';
 
 export class RuntimeAbort extends Error {
   constructor(readonly reason: AbortReason) {

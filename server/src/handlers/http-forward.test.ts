@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createCircuitBreaker } from '@stargate/contracts';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../server.js';
-import { gatewayDouble, quietLogger } from '../test-support.js';
-import { createCircuitBreaker } from './circuit-breaker.js';
+import { gatewayDouble, quietLogger } from '../testing/gateway-double.js';
 import { type HandlerContext, HandlerError } from './define-handler.js';
 import { createForwardHandler } from './http-forward.js';
 

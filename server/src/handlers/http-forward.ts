@@ -1,5 +1,4 @@
-import type { ForwardHandlerConfig } from '@stargate/contracts';
-import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.js';
+import { type CircuitBreaker, createCircuitBreaker, type ForwardHandlerConfig } from '@stargate/contracts';
 import { defineHandler, type Handler, HandlerError } from './define-handler.js';
 
 /**
@@ -41,7 +40,7 @@ export function createForwardHandler(
   return defineHandler({
     type,
     async handle(ctx, data) {
-      if (!breaker.allow()) {
+      if (!breaker.allowRequest()) {
         throw new HandlerError('CIRCUIT_OPEN', `backend ${target.host} is failing; not called`, {
           retryable: true,
           details: { url: target.origin + target.pathname },

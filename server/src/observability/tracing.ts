@@ -1,21 +1,14 @@
 import * as otel from '@opentelemetry/api';
-import { AMQP_HEADERS, formatTraceparent, parseTraceparent } from '@stargate/contracts';
 import type { Context, Span } from '@opentelemetry/api';
+import { extractAmqpContext, spanTraceHeaders, type TraceHeaders } from '@stargate/telemetry';
+
+export { activeTraceHeaders } from '@stargate/telemetry';
 
 const tracer = () => otel.trace.getTracer('@stargate/server');
 
 /** Continues the trace the gateway started, from the W3C headers on the AMQP message. */
 export function extractTrace(headers: Record<string, unknown> | undefined): Context {
-  const tp = parseTraceparent(headers?.[AMQP_HEADERS.traceparent]);
-  if (!tp) return otel.ROOT_CONTEXT;
-  const state = headers?.[AMQP_HEADERS.tracestate];
-  return otel.trace.setSpanContext(otel.ROOT_CONTEXT, {
-    traceId: tp.traceId,
-    spanId: tp.parentId,
-    traceFlags: tp.sampled ? otel.TraceFlags.SAMPLED : otel.TraceFlags.NONE,
-    isRemote: true,
-    ...(typeof state === 'string' ? { traceState: otel.createTraceState(state) } : {}),
-  });
+  return extractAmqpContext(headers);
 }
 
 export function startConsumerSpan(name: string, parent: Context, attributes: Record<string, string>): Span {
@@ -26,20 +19,8 @@ export function startConsumerSpan(name: string, parent: Context, attributes: Rec
  * The traceparent/tracestate for messages published on behalf of `span`; without a tracing SDK
  * the span is non-recording and carries the incoming context, so the trace still continues.
  */
-export function traceHeaders(span: Span, parent: Context): { traceparent?: string; tracestate?: string } {
-  const sc = otel.trace.isSpanContextValid(span.spanContext())
-    ? span.spanContext()
-    : otel.trace.getSpanContext(parent);
-  if (!sc || !otel.trace.isSpanContextValid(sc)) return {};
-  const tracestate = sc.traceState?.serialize();
-  return {
-    traceparent: formatTraceparent({
-      traceId: sc.traceId,
-      parentId: sc.spanId,
-      sampled: (sc.traceFlags & otel.TraceFlags.SAMPLED) === otel.TraceFlags.SAMPLED,
-    }),
-    ...(tracestate ? { tracestate } : {}),
-  };
+export function traceHeaders(span: Span, parent: Context): Partial<TraceHeaders> {
+  return spanTraceHeaders(span, parent) ?? {};
 }
 
 /**
@@ -88,20 +69,6 @@ export function withSpan<T>(span: Span, parent: Context, fn: () => T): T {
 /** A child span of the active one, e.g. around the handler run. */
 export function startChildSpan(name: string, attributes: Record<string, string | number>): Span {
   return tracer().startSpan(name, { kind: otel.SpanKind.INTERNAL, attributes }, otel.context.active());
-}
-
-/**
- * The W3C headers for a message published now: the active span's context when tracing is on
- * (the global propagator is registered by startTracing), else undefined.
- */
-export function activeTraceHeaders(): { traceparent?: string; tracestate?: string } | undefined {
-  const carrier: Record<string, string> = {};
-  otel.propagation.inject(otel.context.active(), carrier);
-  if (!carrier.traceparent) return undefined;
-  return {
-    traceparent: carrier.traceparent,
-    ...(carrier.tracestate ? { tracestate: carrier.tracestate } : {}),
-  };
 }
 
 /**

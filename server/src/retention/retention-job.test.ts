@@ -1,7 +1,7 @@
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mongoDatabase } from '@stargate/testkit';
-import { quietLogger } from '../test-support.js';
+import { quietLogger } from '../testing/gateway-double.js';
 import { createRetentionJob } from './retention-job.js';
 
 const DAY = 86_400_000;

@@ -1,7 +1,7 @@
 import { eventually, type PrivateService, privateService } from '@stargate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../server.js';
-import { type GatewayDouble, gatewayDouble, quietLogger } from '../test-support.js';
+import { type GatewayDouble, gatewayDouble, quietLogger } from '../testing/gateway-double.js';
 
 const order = { orderId: 'PO-R', customerId: 'C-R', items: [{ sku: 'R', quantity: 1, unitPrice: 1 }] };
 
@@ -61,7 +61,7 @@ describe('RabbitMQ stopped and restarted under a running worker', () => {
     expect((await after.waitFor(id, 'completed', 30_000)).result).toMatchObject({ status: 'confirmed' });
   });
 
-  it('lets a handler in flight during the outage finish: progress it cannot publish is no failure', async () => {
+  it('a handler in flight during the outage is aborted with its channel and run again after it: the process completes once, never fails', async () => {
     await eventually(async () => (await ready()) === 200, 60_000);
     const d = await freshDouble();
     const id = await d.submit('order', { ...order, orderId: 'PO-OUT', simulate: { delayMs: 4000 } });

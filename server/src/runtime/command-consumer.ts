@@ -3,7 +3,7 @@ import type { ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import type { Publisher } from '../broker/publisher.js';
 import type { ProcessStore } from '../store/process-store.js';
-import { eventInfo, publishState } from './process-runner.js';
+import { eventInfo, publishState } from './state-events.js';
 import { correlationIdOf, MalformedMessageError, parseJson } from './request-message.js';
 
 /**

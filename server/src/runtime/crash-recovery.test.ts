@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { eventually } from '@stargate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayDouble, gatewayDouble } from '../test-support.js';
+import { type GatewayDouble, gatewayDouble } from '../testing/gateway-double.js';
 import { exited, spawnWorker } from '../testing/worker-process.js';
 
 describe('a worker killed with SIGKILL inside a handler', () => {
@@ -14,6 +14,8 @@ describe('a worker killed with SIGKILL inside a handler', () => {
       STARGATE_MONGO_URL: gw.mongoUrl,
       STARGATE_MONGO_DB: gw.dbName,
       STARGATE_PROCESS_TYPES: 'order',
+      // The killed worker's lease expires after this; until then no other worker runs the process.
+      STARGATE_LEASE_SECONDS: '2',
     });
     children.push(w.child);
     return w;
@@ -48,6 +50,8 @@ describe('a worker killed with SIGKILL inside a handler', () => {
     expect(events.filter((e) => e.status === 'completed')).toHaveLength(1);
     // The second worker resumed the half-done process: a new processing run after the crash.
     expect(events.filter((e) => e.progress?.currentStep === 'started').length).toBe(2);
+    // The killed run is counted as a failed run (it ended without an outcome or a release).
+    expect(doc.failedRuns).toBe(1);
 
     // A late duplicate of the request only republishes the final state.
     await gw.submit('order', {}, { processId: id });

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Publisher } from '../broker/publisher.js';
 import type { ServerMetrics } from '../observability/metrics.js';
 import type { ProcessStore } from '../store/process-store.js';
-import { eventInfo, publishState } from './process-runner.js';
+import { eventInfo, publishState } from './state-events.js';
 import { correlationIdOf, parseRequest } from './request-message.js';
 
 /**
@@ -53,7 +53,7 @@ export async function handleDeadLetter(
           status: 'failed',
           version: 1,
           payloadHash: req.payloadHash,
-          data: deps.store.seal(req.data),
+          data: deps.store.seal(req.data, req, 'data'),
           error,
           attempts: req.attempt,
           submittedAt: req.submittedAt,
@@ -76,7 +76,7 @@ export async function handleDeadLetter(
       doc.version,
       { status: 'failed', error, completedAt: new Date(), processType: req.processType },
       eventInfo(deps.actor, trace, error.code),
-      ['nextAttempt'],
+      ['nextAttempt', 'lease'],
     );
     if (!failed) continue;
     deps.metrics.deadLettered.inc({ type: req.processType });

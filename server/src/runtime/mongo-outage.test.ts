@@ -1,7 +1,7 @@
 import { eventually, type PrivateService, privateService } from '@stargate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../server.js';
-import { type GatewayDouble, gatewayDouble, quietLogger } from '../test-support.js';
+import { type GatewayDouble, gatewayDouble, quietLogger } from '../testing/gateway-double.js';
 
 const order = (n: number) => ({
   orderId: `PO-${n}`,

@@ -4,7 +4,7 @@ import * as amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORDER_REQUEST_SCHEMA, ORDER_RESULT_SCHEMA } from '../handlers/schemas.js';
 import { type RunningServer, startServer } from '../server.js';
-import { type GatewayDouble, gatewayDouble, quietLogger } from '../test-support.js';
+import { type GatewayDouble, gatewayDouble, quietLogger } from '../testing/gateway-double.js';
 
 const orderType = (name: string, over: Partial<ServerConfig['processTypes'][number]>) => ({
   name,

@@ -3,7 +3,7 @@ import { eventually } from '@stargate/testkit';
 import * as amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../server.js';
-import { type GatewayDouble, gatewayDouble, quietLogger } from '../test-support.js';
+import { type GatewayDouble, gatewayDouble, quietLogger } from '../testing/gateway-double.js';
 
 const slowOrder = {
   orderId: 'PO-D',

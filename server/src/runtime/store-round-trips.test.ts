@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CommandStartedEvent, MongoClient } from 'mongodb';
 import { resolveProcessTypes } from '../config/process-types.js';
 import { createServer, type StargateServer } from '../server.js';
-import { type GatewayDouble, gatewayDouble, quietLogger } from '../test-support.js';
+import { type GatewayDouble, gatewayDouble, quietLogger } from '../testing/gateway-double.js';
 
 const STORE_COMMANDS = new Set(['insert', 'update', 'findAndModify', 'find', 'delete', 'aggregate', 'count']);
 

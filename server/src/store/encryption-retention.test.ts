@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFieldCipher, type EncryptionKey, parseEncryptionKeys } from '../crypto/field-cipher.js';
 import { createRetentionJob } from '../retention/retention-job.js';
 import { type RunningServer, startServer } from '../server.js';
-import { type GatewayDouble, gatewayDouble, quietLogger } from '../test-support.js';
+import { type GatewayDouble, gatewayDouble, quietLogger } from '../testing/gateway-double.js';
 
 const key = (kid: string): EncryptionKey => ({ kid, key: randomBytes(32) });
 const order = {
@@ -55,12 +55,41 @@ describe('encryption at rest and retention', () => {
     }
   });
 
+  it("refuses a result blob a store writer copied into another tenant's process instead of serving it", async () => {
+    const server = await run([k1]);
+    const client = new MongoClient(gw.mongoUrl);
+    try {
+      await client.connect();
+      const processes = client.db(gw.dbName).collection('processes');
+      const mine = await gw.submit('order', order);
+      const theirs = await gw.submit('order', order, { tenantId: 'globex' });
+      const source = await gw.waitFor(mine, 'completed');
+      await gw.waitFor(theirs, 'completed');
+      await processes.updateOne({ processId: theirs }, { $set: { result: source.result } });
+      const reply = (await gw.rpc({ kind: 'get-process', tenantId: 'globex', processId: theirs })) as {
+        ok: boolean;
+        process?: unknown;
+      };
+      expect(reply.ok).toBe(false);
+      expect(JSON.stringify(reply)).not.toContain('ORD-');
+      // The owner still reads its own.
+      const own = (await gw.rpc({ kind: 'get-process', tenantId: 'acme', processId: mine })) as {
+        process: { result: { confirmationNumber: string } };
+      };
+      expect(own.process.result.confirmationNumber).toMatch(/^ORD-/);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+
   it('parses STARGATE_ENCRYPTION_KEYS and rejects a wrong key length naming the setting', () => {
     const b64 = k1.key.toString('base64');
     expect(parseEncryptionKeys(`a:${b64},b:${b64}`).map((k) => k.kid)).toEqual(['a', 'b']);
     expect(() => parseEncryptionKeys('a:c2hvcnQ=')).toThrow(/STARGATE_ENCRYPTION_KEYS.*32 bytes/);
-    const sealed = createFieldCipher([k1]).seal({ x: 1 });
-    expect(() => createFieldCipher([k2]).open(sealed)).toThrow(/k1/);
+    const at = { tenantId: 'acme', processId: 'p1', field: 'data' } as const;
+    const sealed = createFieldCipher([k1]).seal({ x: 1 }, at);
+    expect(() => createFieldCipher([k2]).open(sealed, at)).toThrow(/k1/);
   });
 
   it('removes finished processes and their events after the tenant retention period', async () => {

@@ -6,7 +6,7 @@ import type {
   ProcessView,
 } from '@stargate/contracts';
 import { type Collection, type Db, type Filter, MongoError, MongoServerError } from 'mongodb';
-import type { FieldCipher } from '../crypto/field-cipher.js';
+import type { FieldBinding, FieldCipher } from '../crypto/field-cipher.js';
 import { dbSpan } from '../observability/tracing.js';
 
 /**
@@ -40,6 +40,13 @@ export interface ProcessDoc {
   /** Set while a retry is scheduled: requests of older attempts are stale duplicates. */
   nextAttempt?: number;
   cancelRequested?: boolean;
+  /**
+   * The worker running the handler, until when (renewed while it runs, released when the run
+   * ends). A delivery finding a live lease of another worker does not run the handler.
+   */
+  lease?: ProcessLease;
+  /** Runs that ended without an outcome and without releasing their lease (the worker died or stalled). */
+  failedRuns?: number;
   correlationId?: string;
   submittedAt: string;
   createdAt: Date;
@@ -50,6 +57,12 @@ export interface ProcessDoc {
    * (absent on a cancel placeholder, which is no process yet).
    */
   history?: HistoryEntry[];
+}
+
+/** Who runs a process's handler now, and until when unless renewed. */
+export interface ProcessLease {
+  owner: string;
+  expiresAt: Date;
 }
 
 /** One recorded state change: the version it created, who wrote it and why. */
@@ -129,12 +142,21 @@ export interface ProcessStore {
     unset?: readonly (keyof ProcessDoc)[],
     version?: number,
   ): Promise<void>;
+  /** Extends `owner`'s lease; false when `owner` holds it no more (released, or taken over after it expired). */
+  renewLease(processId: string, owner: string, expiresAt: Date): Promise<boolean>;
+  /** Drops `owner`'s lease (no-op when another holds it). */
+  releaseLease(processId: string, owner: string): Promise<void>;
   events(processId: string): Promise<ProcessEventDoc[]>;
   list(query: ListQuery): Promise<ProcessPage>;
   toView(doc: ProcessDoc): ProcessView;
   /** Decrypted request data. */
   data(doc: ProcessDoc): unknown;
-  seal(value: unknown): unknown;
+  /** Encrypts `data` or `result` (when keys are set), bound to the process and tenant it belongs to. */
+  seal(
+    value: unknown,
+    owner: Pick<ProcessDoc, 'tenantId' | 'processId'>,
+    field: FieldBinding['field'],
+  ): unknown;
   ping(): Promise<void>;
   processes: Collection<ProcessDoc>;
 }
@@ -161,6 +183,11 @@ export class InvalidCursorError extends Error {
   }
 }
 
+const binding = (
+  owner: Pick<ProcessDoc, 'tenantId' | 'processId'>,
+  field: FieldBinding['field'],
+): FieldBinding => ({ tenantId: owner.tenantId, processId: owner.processId, field });
+
 export function createProcessStore(db: Db, cipher: FieldCipher): ProcessStore {
   const processes = db.collection<ProcessDoc>(COLLECTIONS.processes);
   /** The state without its history, which only `events()` reads. */
@@ -177,7 +204,7 @@ export function createProcessStore(db: Db, cipher: FieldCipher): ProcessStore {
     createdAt: doc.createdAt.toISOString(),
     updatedAt: doc.updatedAt.toISOString(),
     ...(doc.progress ? { progress: doc.progress } : {}),
-    ...(doc.result !== undefined ? { result: cipher.open(doc.result) } : {}),
+    ...(doc.result !== undefined ? { result: cipher.open(doc.result, binding(doc, 'result')) } : {}),
     ...(doc.error ? { error: doc.error } : {}),
     attempts: doc.attempts,
     ...(doc.completedAt ? { completedAt: doc.completedAt.toISOString() } : {}),
@@ -235,6 +262,20 @@ export function createProcessStore(db: Db, cipher: FieldCipher): ProcessStore {
         await processes.updateOne({ processId, ...(version !== undefined ? { version } : {}) }, change);
       });
     },
+    renewLease(processId, owner, expiresAt) {
+      return traced(COLLECTIONS.processes, 'update', async () => {
+        const r = await processes.updateOne(
+          { processId, 'lease.owner': owner },
+          { $set: { 'lease.expiresAt': expiresAt } },
+        );
+        return r.matchedCount === 1;
+      });
+    },
+    releaseLease(processId, owner) {
+      return traced(COLLECTIONS.processes, 'update', async () => {
+        await processes.updateOne({ processId, 'lease.owner': owner }, { $unset: { lease: '' } });
+      });
+    },
     events(processId) {
       return traced(COLLECTIONS.processes, 'find', async () => {
         const doc = await processes.findOne(
@@ -256,10 +297,10 @@ export function createProcessStore(db: Db, cipher: FieldCipher): ProcessStore {
     },
     toView,
     data(doc) {
-      return cipher.open(doc.data);
+      return cipher.open(doc.data, binding(doc, 'data'));
     },
-    seal(value) {
-      return cipher.seal(value);
+    seal(value, owner, field) {
+      return cipher.seal(value, binding(owner, field));
     },
     async ping() {
       await db.command({ ping: 1 });

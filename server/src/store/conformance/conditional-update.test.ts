@@ -5,7 +5,7 @@
  * makes "a terminal state is final" and "exactly one terminal event" true under redeliveries.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StoreUnderTest, storeUnderTest } from './store-under-test.js';
+import { type StoreUnderTest, storeUnderTest } from '../../testing/store-under-test.js';
 
 const ROUNDS = 30;
 const RACERS = 16;
@@ -94,5 +94,36 @@ describe('store conformance: conditional update (version guard)', () => {
       { returnDocument: 'after' },
     );
     expect(next).toMatchObject({ version: 2, cancelRequested: true });
+  });
+
+  it('guards an update on a nested field (the lease owner): matchedCount says whether the owner still held it', async () => {
+    const col = store.db.collection<{ processId: string; lease?: { owner: string; expiresAt: Date } }>(
+      'race',
+    );
+    const at = new Date('2026-01-01T00:00:00Z');
+    await col.insertOne({ processId: 'lease', lease: { owner: 'w1', expiresAt: at } });
+    const later = new Date(at.getTime() + 30_000);
+    const renewed = await col.updateOne(
+      { processId: 'lease', 'lease.owner': 'w1' },
+      { $set: { 'lease.expiresAt': later } },
+    );
+    const foreign = await col.updateOne(
+      { processId: 'lease', 'lease.owner': 'w2' },
+      { $set: { 'lease.expiresAt': at } },
+    );
+    expect([renewed.matchedCount, foreign.matchedCount]).toEqual([1, 0]);
+    expect((await col.findOne({ processId: 'lease' }))?.lease).toEqual({ owner: 'w1', expiresAt: later });
+    const notOwner = await col.updateOne(
+      { processId: 'lease', 'lease.owner': 'w2' },
+      { $unset: { lease: '' } },
+    );
+    const owner = await col.updateOne({ processId: 'lease', 'lease.owner': 'w1' }, { $unset: { lease: '' } });
+    expect([notOwner.matchedCount, owner.matchedCount]).toEqual([0, 1]);
+    expect((await col.findOne({ processId: 'lease' }))?.lease).toBeUndefined();
+    const gone = await col.updateOne(
+      { processId: 'lease', 'lease.owner': 'w1' },
+      { $set: { 'lease.expiresAt': later } },
+    );
+    expect(gone.matchedCount).toBe(0);
   });
 });

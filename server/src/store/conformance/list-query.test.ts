@@ -5,7 +5,7 @@
  * Many processes share a createdAt (same millisecond), so the tie-break must be exact.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StoreUnderTest, storeUnderTest } from './store-under-test.js';
+import { type StoreUnderTest, storeUnderTest } from '../../testing/store-under-test.js';
 
 interface Doc {
   processId: string;

@@ -8,7 +8,7 @@
  */
 import { MongoBulkWriteError, MongoServerError } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { failure, type StoreUnderTest, storeUnderTest } from './store-under-test.js';
+import { failure, type StoreUnderTest, storeUnderTest } from '../../testing/store-under-test.js';
 
 const code = (err: unknown) => (err instanceof MongoServerError ? err.code : err);
 
