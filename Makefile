@@ -58,7 +58,7 @@ unit: deps ## every test that needs no service (tools/unit-tests.mjs picks them)
 	node tools/unit-tests.mjs
 
 e2e: deps services build ## only the whole-system suite (processes, faults, hostile input)
-	STARGATE_E2E_RABBIT_UNDER_LOAD=1 npx vitest run e2e/src/system e2e/src/hostile e2e/src/dev e2e/src/contract
+	STARGATE_E2E_RABBIT_UNDER_LOAD=1 STARGATE_E2E_RABBIT_CLUSTER=1 npx vitest run e2e/src/system e2e/src/hostile e2e/src/dev e2e/src/contract testkit/src/rabbit-cluster.integration.test.ts
 
 dev: deps build ## run StarGate on this machine: API server, operator, gateway, workers, demo, live onboarding
 	node e2e/dist/dev/main.js

@@ -14,3 +14,4 @@ export * from './topology.js';
 export * from './server-config.js';
 export * from './json-schema.js';
 export * from './api/index.js';
+export * from './broker-urls.js';

@@ -39,6 +39,33 @@ export function retryQueue(processType: string): string {
 export const DEFAULT_DELIVERY_LIMIT = 5;
 
 /**
+ * Deliveries of one message before RabbitMQ gives up on it (quorum queue `x-delivery-limit`),
+ * one value per queue, each in one place. Set on every quorum queue, so behaviour does not
+ * depend on the broker's version (RabbitMQ 4 changed the default from unlimited to 20).
+ */
+export const DELIVERY_LIMITS = {
+  /**
+   * A process type's work queue: the counted limit (ProcessType `spec.queue.deliveryLimit`
+   * overrides it); the queue's own `x-delivery-limit` is brokerDeliveryLimit() of it.
+   */
+  process: DEFAULT_DELIVERY_LIMIT,
+  /**
+   * The gateways' state event queue. The projector holds events while Redis fails instead of
+   * requeueing them, so only channel losses count; past the limit an event goes to the sink.
+   */
+  gatewayEvents: 100,
+  /** Cancel/retry commands and audit records: the server gives up on its own after 10 failures. */
+  control: 20,
+  audit: 20,
+  /** The server's copy of every dead letter (marks the process failed). */
+  serverDeadLetters: 5,
+  /** Queries carry a deadline (message TTL); one that keeps failing is dropped, the caller times out. */
+  rpc: 5,
+  /** The operators' dead-letter sink: nothing consumes it; a peek that requeues counts too. */
+  dead: 1000,
+} as const;
+
+/**
  * The broker's own `x-delivery-limit` on a work queue: a backstop far above the counted limit
  * (a message that keeps coming back without ever reaching a handler still ends in the
  * dead-letter sink, which marks its process failed).
@@ -63,14 +90,47 @@ export interface ProcessQueueSettings {
   deliveryLimit?: number;
 }
 
+/** How the broker is laid out, as far as queue arguments depend on it. */
+export interface TopologyOptions {
+  /**
+   * `x-quorum-initial-group-size` of every quorum queue: on how many nodes a new queue gets a
+   * replica. Undefined = not set (one node: RabbitMQ uses the cluster's size). See
+   * quorumInitialGroupSize().
+   */
+  quorumInitialGroupSize?: number;
+}
+
+/**
+ * The initial group size for a broker reached through `brokerCount` addresses: an explicit
+ * setting wins; several addresses mean a cluster, where 3 replicas survive the loss of one
+ * node; one address leaves it unset, so single-node installations keep their queues as they are
+ * (RabbitMQ compares this argument when a queue is declared again).
+ */
+export function quorumInitialGroupSize(brokerCount: number, explicit?: number): number | undefined {
+  if (explicit !== undefined) return explicit;
+  return brokerCount > 1 ? 3 : undefined;
+}
+
+function quorum(options: TopologyOptions, deliveryLimit: number): Record<string, unknown> {
+  return {
+    'x-queue-type': 'quorum',
+    ...(options.quorumInitialGroupSize !== undefined
+      ? { 'x-quorum-initial-group-size': options.quorumInitialGroupSize }
+      : {}),
+    'x-delivery-limit': deliveryLimit,
+  };
+}
+
 /**
  * Every argument set explicitly, so that the queue behaves the same on RabbitMQ 3.x and 4.x
  * (4.x changed the quorum queue's default delivery limit from unlimited to 20).
  */
-export function processQueueArguments(settings: ProcessQueueSettings = {}): Record<string, unknown> {
+export function processQueueArguments(
+  settings: ProcessQueueSettings = {},
+  options: TopologyOptions = {},
+): Record<string, unknown> {
   return {
-    'x-queue-type': 'quorum',
-    'x-delivery-limit': brokerDeliveryLimit(settings.deliveryLimit),
+    ...quorum(options, brokerDeliveryLimit(settings.deliveryLimit ?? DELIVERY_LIMITS.process)),
     'x-dead-letter-exchange': EXCHANGES.dead,
     'x-dead-letter-strategy': 'at-most-once',
     'x-max-length': settings.maxLength ?? DEFAULT_MAX_QUEUE_LENGTH,
@@ -81,11 +141,18 @@ export function processQueueArguments(settings: ProcessQueueSettings = {}): Reco
 /**
  * A retry waits out its TTL here, then is dead-lettered back to the work queue. At-least-once
  * dead-lettering (which needs `reject-publish`) keeps it while the work queue is full instead
- * of dropping it: a retry belongs to an accepted process and must not be lost.
+ * of dropping it: a retry belongs to an accepted process and must not be lost. Nothing consumes
+ * it, so it has no delivery limit of its own to spend.
  */
-export function retryQueueArguments(processType: string): Record<string, unknown> {
+export function retryQueueArguments(
+  processType: string,
+  options: TopologyOptions = {},
+): Record<string, unknown> {
   return {
     'x-queue-type': 'quorum',
+    ...(options.quorumInitialGroupSize !== undefined
+      ? { 'x-quorum-initial-group-size': options.quorumInitialGroupSize }
+      : {}),
     'x-dead-letter-exchange': EXCHANGES.requests,
     'x-dead-letter-routing-key': processType,
     'x-dead-letter-strategy': 'at-least-once',
@@ -93,22 +160,110 @@ export function retryQueueArguments(processType: string): Record<string, unknown
   };
 }
 
+/** The bare quorum type, for tests that declare a queue of their own. */
 export const QUORUM_QUEUE_ARGUMENTS: Readonly<Record<string, unknown>> = { 'x-queue-type': 'quorum' };
 
-/**
- * The gateways' state event queue, with its limits explicit so behaviour does not depend on
- * the broker's version (RabbitMQ 4 defaults quorum queues to 20 deliveries and then drops).
- * The projector holds events while Redis fails instead of requeueing them, so only channel
- * losses count; a state event past the limit goes to the dead-letter sink, not nowhere.
- */
-export const GATEWAY_EVENTS_DELIVERY_LIMIT = 100;
+/** Kept for callers of the earlier name: DELIVERY_LIMITS.gatewayEvents. */
+export const GATEWAY_EVENTS_DELIVERY_LIMIT = DELIVERY_LIMITS.gatewayEvents;
 
-export function gatewayEventsQueueArguments(): Record<string, unknown> {
+export function gatewayEventsQueueArguments(options: TopologyOptions = {}): Record<string, unknown> {
   return {
-    'x-queue-type': 'quorum',
-    'x-delivery-limit': GATEWAY_EVENTS_DELIVERY_LIMIT,
+    ...quorum(options, DELIVERY_LIMITS.gatewayEvents),
     'x-dead-letter-exchange': EXCHANGES.dead,
   };
+}
+
+// ---------------------------------------------------------------- the table
+
+export type ExchangeType = 'direct' | 'topic' | 'fanout';
+
+/** Every exchange of the link with its type; both zones declare the ones they use from here. */
+export const EXCHANGE_TABLE: readonly { name: string; type: ExchangeType }[] = [
+  { name: EXCHANGES.requests, type: 'direct' },
+  { name: EXCHANGES.events, type: 'topic' },
+  { name: EXCHANGES.control, type: 'topic' },
+  { name: EXCHANGES.audit, type: 'direct' },
+  { name: EXCHANGES.dead, type: 'fanout' },
+  { name: EXCHANGES.retry, type: 'direct' },
+];
+
+/** A queue, its arguments and its bindings, as the zone that owns it declares it. */
+export interface QueueDeclaration {
+  name: string;
+  arguments: Record<string, unknown>;
+  bindings: readonly { exchange: string; routingKey: string }[];
+}
+
+/** The server's copy of every dead letter, to mark the process failed (QUEUES.dead stays for operators). */
+export const SERVER_DEAD_LETTER_QUEUE = 'stargate.server.dead-letters';
+
+/** The queues the gateway owns (it publishes to the server's queues through their exchanges). */
+export function gatewayQueues(options: TopologyOptions = {}): QueueDeclaration[] {
+  return [
+    {
+      name: QUEUES.gatewayEvents,
+      arguments: gatewayEventsQueueArguments(options),
+      bindings: [{ exchange: EXCHANGES.events, routingKey: '#' }],
+    },
+  ];
+}
+
+/**
+ * The queues every worker declares, besides the per-type ones (processQueueArguments,
+ * retryQueueArguments). The dead-letter sinks have no dead-letter exchange of their own (it
+ * would loop), and neither have queries: an expired query (they carry a TTL) is simply dropped.
+ */
+export function serverQueues(options: TopologyOptions = {}): QueueDeclaration[] {
+  return [
+    {
+      name: QUEUES.dead,
+      arguments: quorum(options, DELIVERY_LIMITS.dead),
+      bindings: [{ exchange: EXCHANGES.dead, routingKey: '' }],
+    },
+    {
+      name: SERVER_DEAD_LETTER_QUEUE,
+      arguments: quorum(options, DELIVERY_LIMITS.serverDeadLetters),
+      bindings: [{ exchange: EXCHANGES.dead, routingKey: '' }],
+    },
+    {
+      name: QUEUES.control,
+      arguments: { ...quorum(options, DELIVERY_LIMITS.control), 'x-dead-letter-exchange': EXCHANGES.dead },
+      bindings: [
+        { exchange: EXCHANGES.control, routingKey: 'cancel.*' },
+        { exchange: EXCHANGES.control, routingKey: 'retry.*' },
+      ],
+    },
+    { name: QUEUES.rpc, arguments: quorum(options, DELIVERY_LIMITS.rpc), bindings: [] },
+    {
+      name: QUEUES.audit,
+      arguments: { ...quorum(options, DELIVERY_LIMITS.audit), 'x-dead-letter-exchange': EXCHANGES.dead },
+      // The audit exchange is direct; the gateway publishes with routing key = the queue name.
+      bindings: [
+        { exchange: EXCHANGES.audit, routingKey: QUEUES.audit },
+        { exchange: EXCHANGES.audit, routingKey: '' },
+      ],
+    },
+  ];
+}
+
+/** A process type's work queue and retry queue. */
+export function processTypeQueues(
+  processType: string,
+  settings: ProcessQueueSettings = {},
+  options: TopologyOptions = {},
+): QueueDeclaration[] {
+  return [
+    {
+      name: processQueue(processType),
+      arguments: processQueueArguments(settings, options),
+      bindings: [{ exchange: EXCHANGES.requests, routingKey: processType }],
+    },
+    {
+      name: retryQueue(processType),
+      arguments: retryQueueArguments(processType, options),
+      bindings: [{ exchange: EXCHANGES.retry, routingKey: processType }],
+    },
+  ];
 }
 
 /** Routing key of a state event. Tenant and type are DNS-label-like, so no dots inside. */

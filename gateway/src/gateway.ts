@@ -33,7 +33,9 @@ export interface GatewayDeps {
   redis: Redis;
   /** A second connection for pub/sub (a subscribed connection cannot run commands). */
   redisSubscriber: Redis;
+  /** One AMQP URL, or the nodes of a RabbitMQ cluster separated by commas. */
   amqpUrl: string;
+  quorumInitialGroupSize?: number;
   /** Builds the config source feeding the given store (file, Kubernetes, static). */
   configSource: (store: ReturnType<typeof createConfigStore>, metrics: Metrics) => ConfigSource;
   signingKeys: SigningKeys;
@@ -90,6 +92,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     url: deps.amqpUrl,
     logger,
     metrics,
+    ...(deps.quorumInitialGroupSize ? { quorumInitialGroupSize: deps.quorumInitialGroupSize } : {}),
     ...(deps.confirmTimeoutMs !== undefined ? { confirmTimeoutMs: deps.confirmTimeoutMs } : {}),
   });
   const rpc = createRpcClient({

@@ -35,7 +35,10 @@ export type StartGatewayOptions = GatewayConfigOption & {
   redisUrl: string;
   /** Sentinel or Cluster; default standalone at redisUrl. */
   redisTopology?: RedisTopology;
+  /** One AMQP URL, or the nodes of a RabbitMQ cluster separated by commas. */
   amqpUrl: string;
+  /** `x-quorum-initial-group-size` of the gateway's queue; default 3 with several URLs. */
+  quorumInitialGroupSize?: number;
   /** Default 127.0.0.1 and a free port. */
   host?: string;
   /** Serve HTTPS (minimum TLS 1.2) with the certificate in these files, reloaded when they change. */
@@ -123,6 +126,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       redis,
       redisSubscriber: subscriber,
       amqpUrl: options.amqpUrl,
+      ...(options.quorumInitialGroupSize ? { quorumInitialGroupSize: options.quorumInitialGroupSize } : {}),
       configSource: (store, metrics) => {
         if ('config' in options) return createStaticConfigSource({ doc: options.config, store });
         if ('configFile' in options)

@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     redisPrefix: env.redisPrefix,
     redisTopology: env.redisTopology,
     amqpUrl: env.amqpUrl,
+    ...(env.amqpQuorumInitialGroupSize ? { quorumInitialGroupSize: env.amqpQuorumInitialGroupSize } : {}),
     host: env.host,
     port: env.port,
     ...(env.tls ? { tls: env.tls } : {}),

@@ -13,6 +13,7 @@ async function main(): Promise<void> {
   if (tracing.endpoint) logger.info({ endpoint: tracing.endpoint }, 'exporting traces');
   const server = await startServer({
     amqpUrl: env.amqpUrl,
+    ...(env.quorumInitialGroupSize ? { quorumInitialGroupSize: env.quorumInitialGroupSize } : {}),
     mongoUrl: env.mongoUrl,
     dbName: env.dbName,
     processTypes: env.processTypes,

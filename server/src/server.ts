@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
-import { processQueue, type ServerConfig } from '@stargate/contracts';
-import * as amqp from 'amqplib';
+import { brokerUrls, processQueue, quorumInitialGroupSize, type ServerConfig } from '@stargate/contracts';
 import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
 import { type Db, MongoClient } from 'mongodb';
 import pino, { type Logger } from 'pino';
+import { type BrokerConnection, connectBroker } from './broker/connection.js';
 import { createPublisher } from './broker/publisher.js';
 import { declareTopology } from './broker/topology.js';
 import { type ProcessTypeRuntime, resolveProcessTypes } from './config/process-types.js';
@@ -26,7 +26,10 @@ import { createAuditLog } from './store/audit-log.js';
 import { createProcessStore } from './store/process-store.js';
 
 export interface ServerDeps {
+  /** One AMQP URL, or the nodes of a RabbitMQ cluster separated by commas. */
   amqpUrl: string;
+  /** `x-quorum-initial-group-size` of the queues; default 3 with several URLs. */
+  quorumInitialGroupSize?: number;
   db: Db;
   types: ProcessTypeRuntime[];
   logger: Logger;
@@ -44,6 +47,9 @@ export interface StargateServer {
   close(): Promise<void>;
 }
 
+/** Longest wait after a reconnect for the runs of the lost connection to end. */
+const RECONNECT_IDLE_WAIT_MS = 60_000;
+
 /** Wires the runtime onto one RabbitMQ connection (re-established with backoff) and one MongoDB database. */
 export function createServer(deps: ServerDeps): StargateServer {
   const logger = deps.logger;
@@ -57,7 +63,7 @@ export function createServer(deps: ServerDeps): StargateServer {
   let lagChannel: Channel | undefined;
   let brokerUp = false;
   let stopping = false;
-  let connection: amqp.RecoveringChannelModel | undefined;
+  let connection: BrokerConnection | undefined;
   let retention: RetentionJob | undefined;
 
   const publisher = createPublisher(() => pubChannel);
@@ -105,6 +111,12 @@ export function createServer(deps: ServerDeps): StargateServer {
           { queue, err: err.message },
           'work queue exists with other arguments (an older version declared it); using it as it is — delete it while it is empty to apply the new ones',
         ),
+      {
+        quorumInitialGroupSize: quorumInitialGroupSize(
+          brokerUrls(deps.amqpUrl).length,
+          deps.quorumInitialGroupSize,
+        ),
+      },
     );
     pubChannel = pub;
     lagChannel = await m.createChannel();
@@ -141,6 +153,13 @@ export function createServer(deps: ServerDeps): StargateServer {
       next.push({ queue: h.queue, channel: h.lane === 'audit' ? auditCh : side, onMessage: h.onMessage });
     await consumeCancelFanout(await m.createChannel(), (id) => runner.cancelRunning(id), logger);
     await consumeRpc(await m.createChannel(), { store, processIds, keyBindings, publisher, logger });
+    // After a reconnect, handlers started from the lost connection may still run; RabbitMQ has
+    // requeued their deliveries. Work is taken again once they ended, so that a redelivery to
+    // this worker finds their outcome recorded instead of running the handler a second time.
+    if (runner.inFlight() > 0) {
+      logger.info({ running: runner.inFlight() }, 'waiting for the runs of the lost connection to end');
+      await Promise.race([runner.idle(), new Promise((r) => setTimeout(r, RECONNECT_IDLE_WAIT_MS))]);
+    }
     consumers.replace(next);
     brokerUp = true;
     if (outage.up() && !stopping) await consumers.resume();
@@ -151,10 +170,14 @@ export function createServer(deps: ServerDeps): StargateServer {
     async start() {
       await store.ensureIndexes();
       await audit.ensureIndexes();
-      connection = await amqp.connect(deps.amqpUrl, {
-        // Small RPC replies and publishes must not wait for Nagle's algorithm (40 ms delayed ACKs).
-        noDelay: true,
-        recovery: { setup, initialDelay: 200, maxDelay: 10_000, initialMaxRetries: 5 },
+      // Several URLs: the nodes of a cluster, tried in turn (connection.ts).
+      connection = await connectBroker(deps.amqpUrl, {
+        setup,
+        initialDelay: 200,
+        maxDelay: 10_000,
+        initialMaxRetries: 5,
+        onNodeFailed: (node, err) =>
+          logger.warn({ node: node + 1, err: err.message }, 'RabbitMQ node not reachable'),
       });
       connection.on('disconnect', (err: Error) => {
         brokerUp = false;
@@ -210,7 +233,9 @@ export function createServer(deps: ServerDeps): StargateServer {
 }
 
 export interface StartServerOptions {
+  /** One AMQP URL, or the nodes of a RabbitMQ cluster separated by commas. */
   amqpUrl: string;
+  quorumInitialGroupSize?: number;
   mongoUrl: string;
   dbName?: string;
   processTypes: readonly string[];
@@ -251,6 +276,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   await client.connect();
   const server = createServer({
     amqpUrl: options.amqpUrl,
+    ...(options.quorumInitialGroupSize ? { quorumInitialGroupSize: options.quorumInitialGroupSize } : {}),
     db: client.db(options.dbName ?? 'stargate'),
     types,
     logger,

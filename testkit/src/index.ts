@@ -337,3 +337,4 @@ export async function privateRedisSentinel(): Promise<RedisTopologyInstance> {
   }
   return { nodes: [{ host: '127.0.0.1', port: sentinelPort }], masterName, close };
 }
+export * from './rabbit-cluster.js';

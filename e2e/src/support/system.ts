@@ -314,7 +314,12 @@ export function startLoad(
   urls: () => string[],
   token: () => Promise<string>,
   items: readonly LoadItem[],
-  opts: { concurrency?: number; deadlineMs?: number } = {},
+  opts: {
+    concurrency?: number;
+    deadlineMs?: number;
+    /** Told every answer (status, headers, when), e.g. to time a refusal window. */
+    onAnswer?: (status: number, headers: Headers, at: number) => void;
+  } = {},
 ): LoadRun {
   const accepted = new Map<string, string | undefined>();
   const ids: string[] = [];
@@ -334,6 +339,7 @@ export function startLoad(
           clientProcessId: item.ref,
           idempotencyKey: key,
         });
+        opts.onAnswer?.(res.status, res.headers, Date.now());
         if (res.status === 202) {
           accepted.set(res.body.processId, undefined);
           ids.push(res.body.processId);

@@ -1,3 +1,4 @@
+import { brokerUrls, quorumInitialGroupSize } from '@stargate/contracts';
 import type { Context } from '@opentelemetry/api';
 import { connect, type ChannelModel, type ConfirmChannel, type Message, type Options } from 'amqplib';
 import { BrokerUnavailableError } from '../http/errors.js';
@@ -31,13 +32,24 @@ export interface Broker {
 }
 
 export function createBroker(deps: {
+  /** One AMQP URL, or the nodes of a RabbitMQ cluster separated by commas. */
   url: string;
   logger: Logger;
   metrics: Metrics;
   confirmTimeoutMs?: number;
+  /** `x-quorum-initial-group-size` of the gateway's queue; default: 3 for several URLs. */
+  quorumInitialGroupSize?: number;
 }): Broker {
   const confirmTimeoutMs = deps.confirmTimeoutMs ?? 5000;
+  const urls = brokerUrls(deps.url);
+  const topology = {
+    quorumInitialGroupSize: quorumInitialGroupSize(urls.length, deps.quorumInitialGroupSize),
+  };
+  // The node to try first: after a loss, the one after the node that went away.
+  let next = 0;
   const listeners: ConnectionListener[] = [];
+  // Publishes waiting for a channel (the connection is being re-established).
+  const waiting = new Set<() => void>();
   let conn: ChannelModel | undefined;
   let channel: ConfirmChannel | undefined;
   let closing = false;
@@ -46,13 +58,43 @@ export function createBroker(deps: {
   // Messages the broker returned as unroutable; their confirm arrives after the return.
   const returned = new Set<string>();
 
+  /** Tries every node once, starting with `next`; the first that answers wins. */
   async function open(): Promise<void> {
+    let lastError: unknown;
+    for (let k = 0; k < urls.length; k++) {
+      const i = (next + k) % urls.length;
+      try {
+        await openOne(urls[i] as string, i);
+        next = i;
+        return;
+      } catch (err) {
+        lastError = err;
+        if (urls.length > 1)
+          deps.logger.warn(
+            { err: (err as Error).message, node: i + 1 },
+            'RabbitMQ node not reachable; trying the next',
+          );
+      }
+    }
+    throw lastError;
+  }
+
+  async function openOne(url: string, index: number): Promise<void> {
     // noDelay: an RPC query followed by a publish must not wait for Nagle's algorithm (40 ms
     // delayed ACKs); the keyed submit's idempotency lookup measured 55 → 13 ms median with it.
-    const c = await connect(deps.url, { timeout: 5000, noDelay: true });
+    const c = await connect(url, { timeout: 5000, noDelay: true });
     try {
       const ch = await c.createConfirmChannel();
-      await declareGatewayTopology(ch);
+      await declareGatewayTopology(
+        ch,
+        topology,
+        () => c.createChannel(),
+        (queue, err) =>
+          deps.logger.warn(
+            { queue, err: err.message },
+            'queue exists with other arguments; using it as it is — delete it while it is empty to apply the new ones',
+          ),
+      );
       ch.on('return', (msg: Message) => {
         if (typeof msg.properties.messageId === 'string') returned.add(msg.properties.messageId);
       });
@@ -65,6 +107,8 @@ export function createBroker(deps: {
         if (conn !== c) return;
         conn = undefined;
         channel = undefined;
+        // Another node first: this one may be the one that went away.
+        next = (index + 1) % urls.length;
         if (!closing) {
           deps.logger.warn({ event: 'broker.disconnected' }, 'RabbitMQ connection lost; reconnecting');
           scheduleReconnect();
@@ -73,8 +117,11 @@ export function createBroker(deps: {
       conn = c;
       channel = ch;
       attempt = 0;
+      // Publishes waiting for a channel go on now, not after the listeners: a consumer of a
+      // quorum queue whose leader is being re-elected may take a while to start.
+      for (const wake of waiting) wake();
       for (const listener of listeners) await listener(c);
-      deps.logger.info({ event: 'broker.connected' }, 'RabbitMQ connected');
+      deps.logger.info({ event: 'broker.connected', node: index + 1 }, 'RabbitMQ connected');
     } catch (err) {
       await c.close().catch(() => undefined);
       throw err;
@@ -93,6 +140,64 @@ export function createBroker(deps: {
     }, delay);
   }
 
+  /** The publish channel once there is one again, or undefined after `ms`. */
+  function channelWithin(ms: number): Promise<ConfirmChannel | undefined> {
+    if (channel || ms <= 0 || closing) return Promise.resolve(channel);
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        waiting.delete(wake);
+        resolve(channel);
+      };
+      const timer = setTimeout(wake, ms);
+      waiting.add(wake);
+    });
+  }
+
+  /**
+   * One send: 'confirmed'; 'lost' when the channel closed before the broker answered;
+   * throws when the broker refused it (nack: e.g. a full queue), returned it (no queue bound)
+   * or did not answer by the deadline (e.g. a quorum queue without a majority).
+   */
+  function publishOnce(
+    ch: ConfirmChannel,
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    publishOptions: Options.Publish,
+    deadline: number,
+  ): Promise<'confirmed' | 'lost'> {
+    const messageId = publishOptions.messageId as string;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const finish = (outcome: 'confirmed' | 'lost' | Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        const wasReturned = returned.delete(messageId);
+        if (outcome === 'confirmed' && wasReturned)
+          reject(new BrokerUnavailableError(`no queue bound for ${exchange}/${routingKey}`));
+        else if (outcome instanceof Error) reject(outcome);
+        else resolve(outcome);
+      };
+      const timer = setTimeout(
+        () => finish(new BrokerUnavailableError('broker confirm timed out')),
+        Math.max(0, deadline - Date.now()),
+      );
+      try {
+        ch.publish(exchange, routingKey, content, publishOptions, (err: unknown) => {
+          if (!err) finish('confirmed');
+          else if (String((err as Error).message ?? err).includes('nacked'))
+            finish(new BrokerUnavailableError(`broker refused the message: ${String(err)}`));
+          else finish('lost');
+        });
+      } catch {
+        // The channel closed between the check and the send.
+        finish('lost');
+      }
+    });
+  }
+
   return {
     start: open,
     isConnected: () => channel !== undefined,
@@ -100,12 +205,12 @@ export function createBroker(deps: {
       listeners.push(listener);
     },
     publish(exchange, routingKey, body, options) {
-      const ch = channel;
-      if (!ch) return Promise.reject(new BrokerUnavailableError('RabbitMQ is not connected'));
+      const deadline = Date.now() + confirmTimeoutMs;
       const end = deps.metrics.publishDuration.startTimer({ exchange });
       const span = startProducerSpan(options.traceContext, exchange, routingKey, options.headers, {
         'messaging.message.id': options.messageId,
       });
+      const content = Buffer.from(JSON.stringify(body));
       const publishOptions: Options.Publish = {
         persistent: true,
         contentType: 'application/json',
@@ -116,48 +221,43 @@ export function createBroker(deps: {
         mandatory: options.mandatory ?? false,
       };
       if (options.correlationId) publishOptions.correlationId = options.correlationId;
-      return new Promise<void>((resolve, reject) => {
-        let settled = false;
-        const finish = (err?: Error) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          const wasReturned = returned.delete(options.messageId);
-          if (!err && wasReturned)
-            err = new BrokerUnavailableError(`no queue bound for ${exchange}/${routingKey}`);
-          end({ result: err ? 'failed' : 'confirmed' });
-          span.end(err);
-          if (err)
-            reject(
-              err instanceof BrokerUnavailableError
-                ? err
-                : new BrokerUnavailableError(err.message, { cause: err }),
-            );
-          else resolve();
-        };
-        const timer = setTimeout(
-          () => finish(new BrokerUnavailableError('broker confirm timed out')),
-          confirmTimeoutMs,
-        );
-        try {
-          ch.publish(
-            exchange,
-            routingKey,
-            Buffer.from(JSON.stringify(body)),
-            publishOptions,
-            (err: unknown) =>
-              finish(
-                err ? new BrokerUnavailableError(`broker refused the message: ${String(err)}`) : undefined,
-              ),
+      const send = async (): Promise<void> => {
+        for (let sends = 1; ; sends++) {
+          const ch = channel ?? (await channelWithin(deadline - Date.now()));
+          if (!ch) throw new BrokerUnavailableError('RabbitMQ is not connected');
+          const outcome = await publishOnce(ch, exchange, routingKey, content, publishOptions, deadline);
+          if (outcome !== 'lost') return;
+          // The connection went away before the broker confirmed: the message may or may not be
+          // in the queue. Sent again (same message id) on the next connection, usually to another
+          // node. A duplicate is harmless: the server records a process once by its id, and a
+          // keyed submission's key names that id.
+          if (Date.now() >= deadline)
+            throw new BrokerUnavailableError('RabbitMQ connection lost before the broker confirmed');
+          deps.logger.warn(
+            { event: 'broker.resend', messageId: options.messageId, sends },
+            'RabbitMQ connection lost before the confirm; sending again on the next connection',
           );
-        } catch (err) {
-          finish(err as Error);
+          deps.metrics.publishResends.inc({ exchange });
         }
-      });
+      };
+      return send().then(
+        () => {
+          end({ result: 'confirmed' });
+          span.end();
+        },
+        (err: Error) => {
+          end({ result: 'failed' });
+          span.end(err);
+          throw err instanceof BrokerUnavailableError
+            ? err
+            : new BrokerUnavailableError(err.message, { cause: err });
+        },
+      );
     },
     async close() {
       closing = true;
       clearTimeout(reconnectTimer);
+      for (const wake of waiting) wake();
       const c = conn;
       conn = undefined;
       channel = undefined;

@@ -27,6 +27,17 @@ describe('gateway environment', () => {
     });
   });
 
+  it('takes the nodes of a RabbitMQ cluster as a comma-separated URL list and a group size', () => {
+    const nodes = 'amqps://u:p@rmq-0:5671/v,amqps://u:p@rmq-1:5671/v,amqps://u:p@rmq-2:5671/v';
+    expect(
+      readGatewayEnv({ ...base, STARGATE_AMQP_URL: nodes, STARGATE_AMQP_QUORUM_INITIAL_GROUP_SIZE: '5' }),
+    ).toMatchObject({ amqpUrl: nodes, amqpQuorumInitialGroupSize: 5 });
+    expect(readGatewayEnv(base)).not.toHaveProperty('amqpQuorumInitialGroupSize');
+    expect(() => readGatewayEnv({ ...base, STARGATE_AMQP_URL: `${nodes},redis://x:1` })).toThrow(
+      /STARGATE_AMQP_URL: "redis:\/\/x:1" is not an amqp/,
+    );
+  });
+
   it('reads the Kubernetes source and Redis Sentinel / Cluster topologies', () => {
     const k8s = readGatewayEnv({
       ...base,

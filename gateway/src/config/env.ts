@@ -1,3 +1,4 @@
+import { brokerUrls } from '@stargate/contracts';
 import { DEFAULT_LONG_POLLS_PER_TENANT } from '../processes/long-poll-slots.js';
 import { parseHostList, type RedisTopology } from './redis-client.js';
 
@@ -9,7 +10,10 @@ export interface GatewayEnv {
   redisUrl: string;
   redisPrefix: string;
   redisTopology: RedisTopology;
+  /** One AMQP URL, or the nodes of a RabbitMQ cluster separated by commas. */
   amqpUrl: string;
+  /** `x-quorum-initial-group-size`; unset: 3 with several URLs, RabbitMQ's default with one. */
+  amqpQuorumInitialGroupSize?: number;
   config: { kind: 'file'; path: string } | { kind: 'kubernetes'; namespace: string; name: string };
   issuer: string;
   audience: string;
@@ -52,6 +56,16 @@ export function readGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv
       new URL(raw);
     } catch {
       problems.push(`${name} is not a URL (got "${raw}")`);
+    }
+    return raw;
+  };
+
+  const amqpUrls = (name: string): string => {
+    const raw = env[name]?.trim() ?? '';
+    try {
+      brokerUrls(raw, name);
+    } catch (err) {
+      problems.push((err as Error).message);
     }
     return raw;
   };
@@ -112,7 +126,10 @@ export function readGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv
     redisUrl: url('STARGATE_REDIS_URL'),
     redisPrefix: env.STARGATE_REDIS_PREFIX?.trim() || 'sg',
     redisTopology,
-    amqpUrl: url('STARGATE_AMQP_URL'),
+    amqpUrl: amqpUrls('STARGATE_AMQP_URL'),
+    ...(env.STARGATE_AMQP_QUORUM_INITIAL_GROUP_SIZE?.trim()
+      ? { amqpQuorumInitialGroupSize: int('STARGATE_AMQP_QUORUM_INITIAL_GROUP_SIZE', 3, 1, 99) }
+      : {}),
     config,
     issuer: env.STARGATE_TOKEN_ISSUER?.trim() || publicUrl,
     audience: env.STARGATE_TOKEN_AUDIENCE?.trim() || 'stargate-api',

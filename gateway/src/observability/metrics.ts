@@ -52,6 +52,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
+    publishResends: new Counter({
+      name: 'gateway_publish_resends_total',
+      help: 'Messages sent again on a new broker connection because the old one closed before the confirm',
+      labelNames: ['exchange'] as const,
+      registers,
+    }),
     configReloads: new Counter({
       name: 'gateway_config_reloads_total',
       help: 'Configuration documents applied or rejected',

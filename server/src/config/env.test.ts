@@ -18,6 +18,20 @@ describe('server configuration', () => {
     });
   });
 
+  it('takes the nodes of a RabbitMQ cluster as a comma-separated URL list and a group size', async () => {
+    const nodes = 'amqp://u:p@rmq-0:5672/v, amqp://u:p@rmq-1:5672/v';
+    const env = await readServerEnv({
+      ...base,
+      STARGATE_AMQP_URL: nodes,
+      STARGATE_AMQP_QUORUM_INITIAL_GROUP_SIZE: '3',
+      STARGATE_PROCESS_TYPES: 'order',
+    });
+    expect(env).toMatchObject({ amqpUrl: nodes, quorumInitialGroupSize: 3 });
+    await expect(
+      readServerEnv({ ...base, STARGATE_AMQP_URL: 'amqp://a:1,nonsense', STARGATE_PROCESS_TYPES: 'order' }),
+    ).rejects.toThrow(/entry 2 of 2 is not a URL/);
+  });
+
   it('names the missing or bad setting', async () => {
     await expect(readServerEnv({ STARGATE_PROCESS_TYPES: 'order' })).rejects.toThrow(
       'STARGATE_AMQP_URL is required',

@@ -1,12 +1,15 @@
 import { readFile } from 'node:fs/promises';
-import type { ServerConfig } from '@stargate/contracts';
+import { brokerUrls, type ServerConfig } from '@stargate/contracts';
 import { parse as parseYaml } from 'yaml';
 import { type EncryptionKey, parseEncryptionKeys, parseLegacyRead } from '../crypto/field-cipher.js';
 import { ConfigError } from '../handlers/registry.js';
 
 /** The worker's settings, read once from the environment (names agreed in the runtime interface). */
 export interface ServerEnv {
+  /** One AMQP URL, or the nodes of a RabbitMQ cluster separated by commas. */
   amqpUrl: string;
+  /** `x-quorum-initial-group-size`; unset: 3 with several URLs, RabbitMQ's default with one. */
+  quorumInitialGroupSize?: number;
   mongoUrl: string;
   dbName: string;
   processTypes: string[];
@@ -67,8 +70,17 @@ export async function readServerEnv(env: NodeJS.ProcessEnv): Promise<ServerEnv> 
     throw new ConfigError(
       'STARGATE_PROCESS_TYPES is required (or a STARGATE_SERVER_CONFIG_FILE listing process types)',
     );
+  const amqpUrl = required(env, 'STARGATE_AMQP_URL');
+  try {
+    brokerUrls(amqpUrl);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   return {
-    amqpUrl: required(env, 'STARGATE_AMQP_URL'),
+    amqpUrl,
+    ...(env.STARGATE_AMQP_QUORUM_INITIAL_GROUP_SIZE?.trim()
+      ? { quorumInitialGroupSize: integer(env, 'STARGATE_AMQP_QUORUM_INITIAL_GROUP_SIZE', 3, 1, 99) }
+      : {}),
     mongoUrl: required(env, 'STARGATE_MONGO_URL'),
     dbName: env.STARGATE_MONGO_DB?.trim() || 'stargate',
     processTypes,
