@@ -43,7 +43,7 @@ COPY tools/images/minify-dependencies.mjs tools/images/
 # before the prune, as it uses the build-time rolldown). Native prebuilds are kept for this
 # platform only (the bare-* ones, which Node never even loads, carry 13 platforms).
 RUN npx tsc -b tsconfig.build.json \
- && ! find */dist \( -name '*.test.*' -o -path '*/testing/*' \) | grep . \
+ && [ -z "$(find */dist \( -name '*.test.*' -o -path '*/testing/*' \) -print)" ] \
  && find */dist \( -name '*.d.ts' -o -name '*.tsbuildinfo' -o -name '*.map' \) -delete \
  && node tools/images/minify-dependencies.mjs node_modules/@kubernetes/client-node \
       node_modules/@opentelemetry/semantic-conventions \

@@ -5,7 +5,7 @@
  * installed @opentelemetry/semantic-conventions (no dependencies of its own, so the copy loads).
  */
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +59,19 @@ describe('minify-dependencies', () => {
     expect(exportsOf(require(join(copy, 'dist/index-incubating.cjs')))).toEqual(
       exportsOf(require(join(installed, 'dist/index-incubating.cjs'))),
     );
+  });
+
+  it('runs in the image build before the prune (rolldown is a dev dependency) and reaches the context', async () => {
+    const dockerfile = await readFile(`${REPO_ROOT}Dockerfile`, 'utf8');
+    const minify = dockerfile.indexOf(
+      'node tools/images/minify-dependencies.mjs node_modules/@kubernetes/client-node',
+    );
+    expect(minify).toBeGreaterThan(
+      dockerfile.indexOf('COPY tools/images/minify-dependencies.mjs tools/images/'),
+    );
+    expect(minify).toBeLessThan(dockerfile.indexOf('npm prune --omit=dev'));
+    const ignore = (await readFile(`${REPO_ROOT}.dockerignore`, 'utf8')).split('\n');
+    expect(ignore.indexOf('!tools/images/minify-dependencies.mjs')).toBeGreaterThan(ignore.indexOf('tools'));
   });
 
   it('refuses a path that is not an installed package', async () => {
