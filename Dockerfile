@@ -33,19 +33,28 @@ COPY gateway gateway
 COPY server server
 COPY client-sdk client-sdk
 COPY operator operator
+COPY tools/images/minify-dependencies.mjs tools/images/
 # Only what runs. The product build (tsconfig.build.json: every package's src/ less its
 # *.test.ts and src/testing/) compiles no test or test helper (.dockerignore keeps them out of
 # the context as well; the find fails the build should one appear); then no declaration files,
-# source maps, docs, tests or examples of the dependencies (Node loads none of them).
+# source maps, docs, tests or examples of the dependencies (Node loads none of them). The
+# generated Kubernetes client and OpenTelemetry semantic conventions are mostly doc comments:
+# their JavaScript loses comments and whitespace, nothing else (tools/images/minify-dependencies.mjs,
+# before the prune, as it uses the build-time rolldown). Native prebuilds are kept for this
+# platform only (the bare-* ones, which Node never even loads, carry 13 platforms).
 RUN npx tsc -b tsconfig.build.json \
- && ! find */dist \( -name '*.test.*' -o -path '*/testing/*' \) | grep . \
+ && [ -z "$(find */dist \( -name '*.test.*' -o -path '*/testing/*' \) -print)" ] \
  && find */dist \( -name '*.d.ts' -o -name '*.tsbuildinfo' -o -name '*.map' \) -delete \
+ && node tools/images/minify-dependencies.mjs node_modules/@kubernetes/client-node \
+      node_modules/@opentelemetry/semantic-conventions \
  && npm prune --omit=dev --no-audit --no-fund --loglevel=error \
  && rm -rf node_modules/@stargate/testkit node_modules/@stargate/e2e node_modules/.cache \
  && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \
       -o -name '*.md' -o -name '*.markdown' -o -name '*.ts' -o -name '*.tsbuildinfo' \) ! -iname 'LICENSE*' -delete \
  && find node_modules -type d \( -path '*/@opentelemetry/*/build/esnext' -o -name @types \
       -o -regex '\(.*/\)?node_modules/\(@[^/]*/\)?[^@/][^/]*/\(test\|tests\|__tests__\|examples?\|benchmarks?\|docs\|coverage\|\.github\)' \) \
+      -prune -exec rm -rf {} + \
+ && find node_modules -type d -regex '.*/prebuilds/[^/]*' ! -name "linux-$(node -p process.arch)*" \
       -prune -exec rm -rf {} +
 
 # ---- runtime: production dependencies and compiled JavaScript only, as a non-root user

@@ -177,15 +177,27 @@ export function gatewayEventsQueueArguments(options: TopologyOptions = {}): Reco
 
 export type ExchangeType = 'direct' | 'topic' | 'fanout';
 
-/** Every exchange of the link with its type; both zones declare the ones they use from here. */
-export const EXCHANGE_TABLE: readonly { name: string; type: ExchangeType }[] = [
-  { name: EXCHANGES.requests, type: 'direct' },
-  { name: EXCHANGES.events, type: 'topic' },
-  { name: EXCHANGES.control, type: 'topic' },
-  { name: EXCHANGES.audit, type: 'direct' },
-  { name: EXCHANGES.dead, type: 'fanout' },
-  { name: EXCHANGES.retry, type: 'direct' },
+/** The two sides of the private link. */
+export type Zone = 'gateway' | 'server';
+
+/**
+ * Every exchange of the link with its type and the zones that declare it (each zone declares
+ * only what it uses: the gateway's broker user may configure nothing else, see
+ * charts/stargate/files/rabbitmq-permissions.json).
+ */
+export const EXCHANGE_TABLE: readonly { name: string; type: ExchangeType; zones: readonly Zone[] }[] = [
+  { name: EXCHANGES.requests, type: 'direct', zones: ['gateway', 'server'] },
+  { name: EXCHANGES.events, type: 'topic', zones: ['gateway', 'server'] },
+  { name: EXCHANGES.control, type: 'topic', zones: ['gateway', 'server'] },
+  { name: EXCHANGES.audit, type: 'direct', zones: ['gateway', 'server'] },
+  { name: EXCHANGES.dead, type: 'fanout', zones: ['gateway', 'server'] },
+  { name: EXCHANGES.retry, type: 'direct', zones: ['server'] },
 ];
+
+/** The exchanges a zone declares, from the table. */
+export function exchangesOf(zone: Zone): readonly { name: string; type: ExchangeType }[] {
+  return EXCHANGE_TABLE.filter((e) => e.zones.includes(zone));
+}
 
 /** A queue, its arguments and its bindings, as the zone that owns it declares it. */
 export interface QueueDeclaration {

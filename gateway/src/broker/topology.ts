@@ -1,11 +1,11 @@
-import { EXCHANGE_TABLE, gatewayQueues, type TopologyOptions } from '@stargate/contracts';
+import { exchangesOf, gatewayQueues, type TopologyOptions } from '@stargate/contracts';
 import type { Channel } from 'amqplib';
 
 /** Where a queue exists with other arguments (e.g. another group size): used as it is. */
 export type QueueMismatch = (queue: string, err: Error) => void;
 
 /**
- * What the gateway uses, from the table in contracts/: every exchange (declared with the same
+ * What the gateway uses, from the table in contracts/: its exchanges (declared with the same
  * arguments as the server does) and its own projector queue. The server declares its own
  * queues.
  */
@@ -16,7 +16,7 @@ export async function declareGatewayTopology(
   open?: () => Promise<Channel>,
   onMismatch?: QueueMismatch,
 ): Promise<void> {
-  for (const { name, type } of EXCHANGE_TABLE) await ch.assertExchange(name, type, { durable: true });
+  for (const { name, type } of exchangesOf('gateway')) await ch.assertExchange(name, type, { durable: true });
   for (const q of gatewayQueues(options)) {
     if (open) {
       const own = await open();

@@ -1,5 +1,5 @@
 import {
-  EXCHANGE_TABLE,
+  exchangesOf,
   type ProcessQueueSettings,
   processTypeQueues,
   type QueueDeclaration,
@@ -32,7 +32,7 @@ export async function declareTopology(
   onMismatch?: QueueMismatch,
   options: TopologyOptions = {},
 ): Promise<void> {
-  for (const { name, type } of EXCHANGE_TABLE) await ch.assertExchange(name, type, { durable: true });
+  for (const { name, type } of exchangesOf('server')) await ch.assertExchange(name, type, { durable: true });
 
   const assertOwn = async (q: QueueDeclaration) => {
     if (!open) {
