@@ -373,6 +373,21 @@ it.skipIf(!enabled)(
       console.log(
         `refused with a majority running: ${refusedOutside.length}, from +${refusedOutside[0]!.at - marks.killed!} ms to +${refusedOutside.at(-1)!.at - marks.killed!} ms after the kill`,
       );
+    // When gateways and workers replaced a publish channel after a nack, relative to the kill.
+    const renewedAt = [...stack.gateways, ...stack.workers].flatMap((g) =>
+      g
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('broker.channel-renewed'))
+        .map((l) => {
+          const time = Number(/"time":(\d+)/.exec(l)?.[1] ?? Number.NaN);
+          return `${g.name} +${time - marks.killed!} ms`;
+        }),
+    );
+    if (renewedAt.length > 0) console.log(`publish channels renewed after a nack: ${renewedAt.join(', ')}`);
+    console.log(
+      `phases after the kill: restarted +${marks.restarted! - marks.killed!} ms, second stopping +${marks.secondStopping! - marks.killed!} ms, majority lost +${noMajority[0]!.from - marks.killed!} ms, all back +${marks.allBack! - marks.killed!} ms`,
+    );
     if (rerunAfterAbort.length > 0)
       console.log(`handler started again after its run ended: ${rerunAfterAbort.slice(0, 10).join('; ')}`);
     // No duplicate handler run in the event log (duplicateRuns() says what counts as one).
