@@ -37,6 +37,20 @@ describe('loadConfig', () => {
     );
   });
 
+  it('passes the quorum queue group size on to handler pods only when set (the chart gives 0 for unset)', () => {
+    const base = { STARGATE_WATCH_NAMESPACE: 'a' };
+    expect(loadConfig(base)).not.toHaveProperty('amqpQuorumInitialGroupSize');
+    expect(loadConfig({ ...base, STARGATE_AMQP_QUORUM_INITIAL_GROUP_SIZE: '0' })).not.toHaveProperty(
+      'amqpQuorumInitialGroupSize',
+    );
+    expect(
+      loadConfig({ ...base, STARGATE_AMQP_QUORUM_INITIAL_GROUP_SIZE: '5' }).amqpQuorumInitialGroupSize,
+    ).toBe(5);
+    expect(() => loadConfig({ ...base, STARGATE_AMQP_QUORUM_INITIAL_GROUP_SIZE: 'three' })).toThrow(
+      'STARGATE_AMQP_QUORUM_INITIAL_GROUP_SIZE="three" must be an integer between 0 and 99',
+    );
+  });
+
   it('names the missing or bad setting', () => {
     expect(() => loadConfig({})).toThrow('STARGATE_WATCH_NAMESPACE is required');
     expect(() => loadConfig({ STARGATE_WATCH_NAMESPACE: 'Bad_NS' })).toThrow(

@@ -21,6 +21,11 @@ export interface OperatorConfig {
   encryptionKeys?: { secret: string; key: string };
   /** How long a rotated-out client secret keeps working (0: not at all). */
   rotationGraceSeconds: number;
+  /**
+   * STARGATE_AMQP_QUORUM_INITIAL_GROUP_SIZE for handler pods (the chart's
+   * `rabbitmq.quorumInitialGroupSize`); undefined: unset, handlers follow the rule from their URL.
+   */
+  amqpQuorumInitialGroupSize?: number;
   logLevel: string;
 }
 
@@ -93,6 +98,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     resyncSeconds: int('STARGATE_RESYNC_SECONDS', 300, 1, 86400),
     ...(encryption === 'true' ? { encryptionKeys: { secret: keysSecret, key: keysKey } } : {}),
     rotationGraceSeconds: int('STARGATE_ROTATION_GRACE_SECONDS', 3600, 0, 30 * 86400),
+    // 0 (the chart's default) or empty: not set.
+    ...(int('STARGATE_AMQP_QUORUM_INITIAL_GROUP_SIZE', 0, 0, 99) > 0
+      ? { amqpQuorumInitialGroupSize: int('STARGATE_AMQP_QUORUM_INITIAL_GROUP_SIZE', 0, 0, 99) }
+      : {}),
     logLevel: str('STARGATE_LOG_LEVEL', 'info'),
   };
 }

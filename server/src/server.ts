@@ -49,6 +49,8 @@ export interface StargateServer {
 
 /** Longest wait after a reconnect for the runs of the lost connection to end. */
 const RECONNECT_IDLE_WAIT_MS = 60_000;
+/** A publish channel replaced after a nack is kept at least this long (renewPubChannel). */
+const PUB_CHANNEL_RENEW_MIN_MS = 500;
 
 /** Wires the runtime onto one RabbitMQ connection (re-established with backoff) and one MongoDB database. */
 export function createServer(deps: ServerDeps): StargateServer {
@@ -66,7 +68,40 @@ export function createServer(deps: ServerDeps): StargateServer {
   let connection: BrokerConnection | undefined;
   let retention: RetentionJob | undefined;
 
-  const publisher = createPublisher(() => pubChannel);
+  let pubModel: ChannelModel | undefined;
+  let pubOpenedAt = 0;
+  let renewing: Promise<ConfirmChannel | undefined> | undefined;
+  // After a nack: a fresh publish channel on the same connection (publisher.ts, RenewChannel),
+  // at most one every PUB_CHANNEL_RENEW_MIN_MS; the stale one closes once its confirms are in.
+  const renewPubChannel = (stale: ConfirmChannel): Promise<ConfirmChannel | undefined> => {
+    if (pubChannel !== stale) return Promise.resolve(pubChannel);
+    const m = pubModel;
+    if (!m) return Promise.resolve(undefined);
+    renewing ??= (async () => {
+      const wait = pubOpenedAt + PUB_CHANNEL_RENEW_MIN_MS - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (pubChannel !== stale || pubModel !== m) return pubChannel;
+      const fresh = await m.createConfirmChannel();
+      fresh.on('error', (err: Error) => logger.warn({ err: err.message }, 'AMQP publish channel error'));
+      pubChannel = fresh;
+      pubOpenedAt = Date.now();
+      logger.warn(
+        { event: 'broker.channel-renewed' },
+        'RabbitMQ refused a publish; publishing on a fresh channel',
+      );
+      setTimeout(() => stale.close().catch(() => undefined), 10_000).unref();
+      return fresh;
+    })()
+      .catch((err: Error) => {
+        logger.warn({ err: err.message }, 'could not open a fresh publish channel');
+        return undefined;
+      })
+      .finally(() => {
+        renewing = undefined;
+      });
+    return renewing;
+  };
+  const publisher = createPublisher(() => pubChannel, renewPubChannel);
   const metrics = createMetrics(
     async (type) => (lagChannel ? (await lagChannel.checkQueue(processQueue(type))).messageCount : undefined),
     deps.types.map((t) => t.name),
@@ -119,6 +154,8 @@ export function createServer(deps: ServerDeps): StargateServer {
       },
     );
     pubChannel = pub;
+    pubModel = m;
+    pubOpenedAt = Date.now();
     lagChannel = await m.createChannel();
     const next: Consumer[] = [];
     for (const type of deps.types) {

@@ -31,6 +31,9 @@ export interface Broker {
   close(): Promise<void>;
 }
 
+/** A publish channel replaced after a nack is kept at least this long (see renewAfterNack). */
+export const CHANNEL_RENEW_MIN_MS = 500;
+
 export function createBroker(deps: {
   /** One AMQP URL, or the nodes of a RabbitMQ cluster separated by commas. */
   url: string;
@@ -57,6 +60,61 @@ export function createBroker(deps: {
   let attempt = 0;
   // Messages the broker returned as unroutable; their confirm arrives after the return.
   const returned = new Set<string>();
+  let channelOpenedAt = 0;
+  // The publish channel being replaced after a nack (one replacement at a time).
+  let renewing: Promise<ConfirmChannel | undefined> | undefined;
+
+  function watchPublishChannel(ch: ConfirmChannel): void {
+    ch.on('return', (msg: Message) => {
+      if (typeof msg.properties.messageId === 'string') returned.add(msg.properties.messageId);
+    });
+    ch.on('error', (err: Error) => deps.logger.warn({ err }, 'AMQP publish channel error'));
+    ch.on('close', () => {
+      if (channel === ch) channel = undefined;
+    });
+  }
+
+  /**
+   * A fresh publish channel after `stale` was nacked, on the same connection. RabbitMQ 3.10 keeps
+   * a quorum queue client per channel and queue, set up at the channel's first publish to that
+   * queue from the leader the queue's record names then; if that node is dead (killed, leadership
+   * not yet moved) the client nacks every later publish on the channel to that queue until the
+   * dead node is back (rabbit_fifo_client: `badrpc nodedown` → `reject_publish`, state kept).
+   * A new channel sets its client up afresh. Replaced at most every CHANNEL_RENEW_MIN_MS, so a
+   * full queue (`reject-publish`) does not churn channels; the stale one is closed once its
+   * outstanding confirms had time to arrive. Undefined when there is no fresh channel by `deadline`.
+   */
+  function renewAfterNack(stale: ConfirmChannel, deadline: number): Promise<ConfirmChannel | undefined> {
+    if (channel !== stale) return Promise.resolve(channel);
+    if (renewing) return renewing;
+    const c = conn;
+    if (!c) return Promise.resolve(undefined);
+    const wait = channelOpenedAt + CHANNEL_RENEW_MIN_MS - Date.now();
+    if (Date.now() + Math.max(0, wait) >= deadline) return Promise.resolve(undefined);
+    renewing = (async () => {
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (channel !== stale || conn !== c) return channel;
+      const ch = await c.createConfirmChannel();
+      watchPublishChannel(ch);
+      channel = ch;
+      channelOpenedAt = Date.now();
+      deps.metrics.publishChannelRenewals.inc();
+      deps.logger.warn(
+        { event: 'broker.channel-renewed' },
+        'RabbitMQ refused a publish; publishing on a fresh channel',
+      );
+      setTimeout(() => stale.close().catch(() => undefined), confirmTimeoutMs).unref();
+      return ch;
+    })()
+      .catch((err: Error) => {
+        deps.logger.warn({ err: err.message }, 'could not open a fresh publish channel');
+        return undefined;
+      })
+      .finally(() => {
+        renewing = undefined;
+      });
+    return renewing;
+  }
 
   /** Tries every node once, starting with `next`; the first that answers wins. */
   async function open(): Promise<void> {
@@ -95,13 +153,7 @@ export function createBroker(deps: {
             'queue exists with other arguments; using it as it is — delete it while it is empty to apply the new ones',
           ),
       );
-      ch.on('return', (msg: Message) => {
-        if (typeof msg.properties.messageId === 'string') returned.add(msg.properties.messageId);
-      });
-      ch.on('error', (err: Error) => deps.logger.warn({ err }, 'AMQP publish channel error'));
-      ch.on('close', () => {
-        if (channel === ch) channel = undefined;
-      });
+      watchPublishChannel(ch);
       c.on('error', (err: Error) => deps.logger.warn({ err }, 'AMQP connection error'));
       c.on('close', () => {
         if (conn !== c) return;
@@ -116,6 +168,7 @@ export function createBroker(deps: {
       });
       conn = c;
       channel = ch;
+      channelOpenedAt = Date.now();
       attempt = 0;
       // Publishes waiting for a channel go on now, not after the listeners: a consumer of a
       // quorum queue whose leader is being re-elected may take a while to start.
@@ -155,9 +208,9 @@ export function createBroker(deps: {
   }
 
   /**
-   * One send: 'confirmed'; 'lost' when the channel closed before the broker answered;
-   * throws when the broker refused it (nack: e.g. a full queue), returned it (no queue bound)
-   * or did not answer by the deadline (e.g. a quorum queue without a majority).
+   * One send: 'confirmed'; 'lost' when the channel closed before the broker answered; 'nacked'
+   * when the broker refused it (e.g. a full queue); throws when the broker returned it (no queue
+   * bound) or did not answer by the deadline (e.g. a quorum queue without a majority).
    */
   function publishOnce(
     ch: ConfirmChannel,
@@ -166,11 +219,11 @@ export function createBroker(deps: {
     content: Buffer,
     publishOptions: Options.Publish,
     deadline: number,
-  ): Promise<'confirmed' | 'lost'> {
+  ): Promise<'confirmed' | 'lost' | 'nacked'> {
     const messageId = publishOptions.messageId as string;
     return new Promise((resolve, reject) => {
       let settled = false;
-      const finish = (outcome: 'confirmed' | 'lost' | Error) => {
+      const finish = (outcome: 'confirmed' | 'lost' | 'nacked' | Error) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -187,8 +240,7 @@ export function createBroker(deps: {
       try {
         ch.publish(exchange, routingKey, content, publishOptions, (err: unknown) => {
           if (!err) finish('confirmed');
-          else if (String((err as Error).message ?? err).includes('nacked'))
-            finish(new BrokerUnavailableError(`broker refused the message: ${String(err)}`));
+          else if (String((err as Error).message ?? err).includes('nacked')) finish('nacked');
           else finish('lost');
         });
       } catch {
@@ -222,11 +274,19 @@ export function createBroker(deps: {
       };
       if (options.correlationId) publishOptions.correlationId = options.correlationId;
       const send = async (): Promise<void> => {
+        let nacks = 0;
         for (let sends = 1; ; sends++) {
           const ch = channel ?? (await channelWithin(deadline - Date.now()));
           if (!ch) throw new BrokerUnavailableError('RabbitMQ is not connected');
           const outcome = await publishOnce(ch, exchange, routingKey, content, publishOptions, deadline);
-          if (outcome !== 'lost') return;
+          if (outcome === 'confirmed') return;
+          if (outcome === 'nacked') {
+            // Not enqueued. Sent once more on a fresh channel (see renewAfterNack); a second
+            // refusal is the broker's answer (e.g. the queue is full).
+            const fresh = nacks++ === 0 ? await renewAfterNack(ch, deadline) : undefined;
+            if (!fresh || fresh === ch) throw new BrokerUnavailableError('broker refused the message (nack)');
+            continue;
+          }
           // The connection went away before the broker confirmed: the message may or may not be
           // in the queue. Sent again (same message id) on the next connection, usually to another
           // node. A duplicate is harmless: the server records a process once by its id, and a

@@ -58,6 +58,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['exchange'] as const,
       registers,
     }),
+    publishChannelRenewals: new Counter({
+      name: 'gateway_publish_channel_renewals_total',
+      help: 'Publish channels replaced after the broker nacked a publish (the nacked message is sent once more on the fresh one)',
+      registers,
+    }),
     configReloads: new Counter({
       name: 'gateway_config_reloads_total',
       help: 'Configuration documents applied or rejected',

@@ -263,6 +263,20 @@ describe('handler deployment', () => {
     expect(annotation('azI6YmJi')).not.toBe(annotation('azE6YWFh'));
   });
 
+  it('gives handler pods the quorum queue group size when the operator has one, and leaves it to their URL otherwise', () => {
+    const pt = processType('order', {});
+    const env = (d: ReturnType<typeof desiredDeployment>) =>
+      (d.spec.template as { spec: { containers: { env: { name: string; value?: string }[] }[] } }).spec
+        .containers[0]!.env;
+    const sized = desiredDeployment(pt, desiredServerConfig([pt], []), {
+      ...opts,
+      amqpQuorumInitialGroupSize: 5,
+    });
+    expect(env(sized)).toContainEqual({ name: 'STARGATE_AMQP_QUORUM_INITIAL_GROUP_SIZE', value: '5' });
+    const unset = desiredDeployment(pt, desiredServerConfig([pt], []), opts);
+    expect(env(unset).map((e) => e.name)).not.toContain('STARGATE_AMQP_QUORUM_INITIAL_GROUP_SIZE');
+  });
+
   it('uses the custom image and owner references when in the same namespace', () => {
     const pt = processType('order', { handler: { image: 'acme/order:2' } });
     const same = { ...opts, namespace: 'sg' };

@@ -40,6 +40,8 @@ export interface HandlerOptions {
   encryptionKeys?: { secret: string; key: string };
   /** The key list's value as found there (base64, as in the Secret): its hash rolls the pods when it changes. */
   encryptionKeysValue?: string;
+  /** Replicas of the quorum queues handlers create (STARGATE_AMQP_QUORUM_INITIAL_GROUP_SIZE); absent: their URL's rule. */
+  amqpQuorumInitialGroupSize?: number;
 }
 
 export function handlerName(pt: ProcessType): string {
@@ -105,6 +107,9 @@ export function desiredDeployment(
     { name: 'STARGATE_SERVER_CONFIG_FILE', value: SERVER_CONFIG_PATH },
     { name: 'STARGATE_HEALTH_PORT', value: String(HEALTH_PORT) },
     secretEnv('STARGATE_AMQP_URL', 'amqp-url'),
+    ...(opts.amqpQuorumInitialGroupSize !== undefined
+      ? [{ name: 'STARGATE_AMQP_QUORUM_INITIAL_GROUP_SIZE', value: String(opts.amqpQuorumInitialGroupSize) }]
+      : []),
     secretEnv('STARGATE_MONGO_URL', 'mongo-url'),
     // Not optional: a handler without its keys would write plaintext (or fail to read what others wrote).
     ...(opts.encryptionKeys

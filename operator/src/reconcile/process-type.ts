@@ -44,6 +44,9 @@ export async function reconcileProcessType(
     namespace: ctx.config.privateNamespace,
     defaultImage: ctx.config.handlerImage,
     ...(ctx.config.encryptionKeys ? { encryptionKeys: ctx.config.encryptionKeys } : {}),
+    ...(ctx.config.amqpQuorumInitialGroupSize !== undefined
+      ? { amqpQuorumInitialGroupSize: ctx.config.amqpQuorumInitialGroupSize }
+      : {}),
   };
 
   if (isDeleting(pt)) {

@@ -50,16 +50,16 @@ function headers(tenantId: string, given: TraceHeaders, extra: Record<string, un
   };
 }
 
-function confirmed(
+function sendOnce(
   ch: ConfirmChannel,
   exchange: string,
   routingKey: string,
-  body: unknown,
+  content: Buffer,
   options: Parameters<ConfirmChannel['publish']>[3],
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     try {
-      ch.publish(exchange, routingKey, Buffer.from(JSON.stringify(body)), options, (err) =>
+      ch.publish(exchange, routingKey, content, options, (err) =>
         err ? reject(err instanceof Error ? err : new BrokerUnavailableError(String(err))) : resolve(),
       );
     } catch (err) {
@@ -68,7 +68,38 @@ function confirmed(
   });
 }
 
-export function createPublisher(channel: () => ConfirmChannel | undefined): Publisher {
+/** amqplib rejects a nacked publish with "message nacked". */
+function isNack(err: unknown): boolean {
+  return /nacked/.test(String((err as Error)?.message ?? err));
+}
+
+/**
+ * A fresh publish channel to replace `stale` after a nack, or undefined. RabbitMQ 3.10 keeps a
+ * quorum queue client per channel and queue that may stay pointed at a dead leader and nack
+ * every publish to that queue until the node is back (see gateway/src/broker/broker.ts,
+ * renewAfterNack); a new channel sets it up afresh.
+ */
+export type RenewChannel = (stale: ConfirmChannel) => Promise<ConfirmChannel | undefined>;
+
+export function createPublisher(channel: () => ConfirmChannel | undefined, renew?: RenewChannel): Publisher {
+  /** Sent once more on a fresh channel when nacked; a second nack is the broker's answer. */
+  const confirmed = async (
+    first: ConfirmChannel,
+    exchange: string,
+    routingKey: string,
+    body: unknown,
+    options: Parameters<ConfirmChannel['publish']>[3],
+  ): Promise<void> => {
+    const content = Buffer.from(JSON.stringify(body));
+    try {
+      await sendOnce(first, exchange, routingKey, content, options);
+    } catch (err) {
+      if (!renew || !isNack(err)) throw err;
+      const fresh = await renew(first);
+      if (!fresh || fresh === first) throw err;
+      await sendOnce(fresh, exchange, routingKey, content, options);
+    }
+  };
   const ch = () => {
     const c = channel();
     if (!c) throw new BrokerUnavailableError();

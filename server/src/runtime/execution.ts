@@ -16,13 +16,15 @@ import { eventInfo, publishState } from './state-events.js';
 export async function execute(rc: RunnerContext, d: Delivery, initial: ProcessDoc): Promise<Disposition> {
   const owner = initial.lease?.owner;
   let disposition: Disposition | undefined;
+  const ended: { reason?: string } = {};
   try {
-    disposition = await run(rc, d, initial, owner);
+    disposition = await run(rc, d, initial, owner, ended);
     return disposition;
   } finally {
     // A run that records no outcome (shutdown, lost channel, store failure) hands the process
     // back at once: the next delivery runs it without waiting for the lease to expire.
-    if (owner && disposition !== 'ack') await releaseLease(rc, initial.processId, owner, d.log);
+    if (owner && disposition !== 'ack')
+      await releaseLease(rc, initial.processId, owner, d.log, ended.reason ?? disposition ?? 'error');
   }
 }
 
@@ -31,6 +33,8 @@ async function run(
   d: Delivery,
   initial: ProcessDoc,
   owner: string | undefined,
+  /** Why the handler was aborted (channel-lost, lease-lost, shutdown, ...), if it was. */
+  ended: { reason?: string },
 ): Promise<Disposition> {
   const { deps } = rc;
   const { store } = deps;
@@ -119,6 +123,10 @@ async function run(
     handlerSpan.recordException(error instanceof Error ? error : String(error));
     handlerSpan.setStatus({ code: otel.SpanStatusCode.ERROR });
   } finally {
+    if (controller.signal.aborted) {
+      const why = controller.signal.reason;
+      ended.reason = why instanceof RuntimeAbort ? why.reason : String(why);
+    }
     handlerSpan.end();
     clearTimeout(timer);
     stopRenewal();

@@ -133,7 +133,14 @@ describe('process lease: one run at a time', () => {
     const statuses = (await gw.events(id)).map((e) => e.status);
     expect(statuses.filter((s) => s === 'completed')).toHaveLength(1);
     expect(statuses).not.toContain('failed');
-    // The aborted run released its lease: it is no failed run.
+    // The aborted run released its lease: it is no failed run, and the record says why it ended
+    // before the second start (what the cluster fault test counts a second start against).
     expect(doc.failedRuns).toBeUndefined();
+    expect(doc.releasedRuns).toEqual([
+      expect.objectContaining({ reason: 'channel-lost', owner: expect.any(String), at: expect.any(Date) }),
+    ]);
+    const starts = (await gw.events(id)).filter((e) => e.progress?.currentStep === 'started');
+    expect(starts).toHaveLength(2);
+    expect(new Date(starts[1]!.time).getTime()).toBeGreaterThanOrEqual(doc.releasedRuns![0]!.at.getTime());
   });
 });

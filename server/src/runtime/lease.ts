@@ -87,9 +87,12 @@ export function releaseLease(
   processId: string,
   owner: string,
   log: Logger,
+  /** Why the run ended without an outcome (recorded on the process, `releasedRuns`). */
+  reason = 'no outcome',
 ): Promise<void> {
+  const released = { actor: rc.deps.actor, reason };
   const attempt = (i: number): Promise<void> =>
-    rc.deps.store.releaseLease(processId, owner).catch(async (err: unknown) => {
+    rc.deps.store.releaseLease(processId, owner, released).catch(async (err: unknown) => {
       const wait = RELEASE_RETRY_MS[i];
       if (wait === undefined) {
         log.warn({ err: String(err) }, 'lease not released; it expires by itself');
@@ -98,7 +101,7 @@ export function releaseLease(
       await new Promise((r) => setTimeout(r, wait));
       return attempt(i + 1);
     });
-  const first = rc.deps.store.releaseLease(processId, owner);
+  const first = rc.deps.store.releaseLease(processId, owner, released);
   return first.catch(() => {
     void attempt(0);
   });

@@ -47,6 +47,12 @@ export interface ProcessDoc {
   lease?: ProcessLease;
   /** Runs that ended without an outcome and without releasing their lease (the worker died or stalled). */
   failedRuns?: number;
+  /**
+   * Runs that ended without an outcome and released their lease (aborted on a lost channel or
+   * lease, a shutdown, a store failure), appended by the release: with `history`'s `started`
+   * entries it shows that a handler ran again only after its earlier run had stopped.
+   */
+  releasedRuns?: ReleasedRun[];
   correlationId?: string;
   submittedAt: string;
   createdAt: Date;
@@ -57,6 +63,14 @@ export interface ProcessDoc {
    * (absent on a cancel placeholder, which is no process yet).
    */
   history?: HistoryEntry[];
+}
+
+/** A run handed back without an outcome: which run (lease owner), by whom, why and when. */
+export interface ReleasedRun {
+  owner: string;
+  actor: string;
+  reason: string;
+  at: Date;
 }
 
 /** Who runs a process's handler now, and until when unless renewed. */
@@ -145,7 +159,8 @@ export interface ProcessStore {
   /** Extends `owner`'s lease; false when `owner` holds it no more (released, or taken over after it expired). */
   renewLease(processId: string, owner: string, expiresAt: Date): Promise<boolean>;
   /** Drops `owner`'s lease (no-op when another holds it). */
-  releaseLease(processId: string, owner: string): Promise<void>;
+  /** Drops `owner`'s lease and appends the run to `releasedRuns` (with `released`), if it still holds it. */
+  releaseLease(processId: string, owner: string, released?: Omit<ReleasedRun, 'owner' | 'at'>): Promise<void>;
   events(processId: string): Promise<ProcessEventDoc[]>;
   list(query: ListQuery): Promise<ProcessPage>;
   toView(doc: ProcessDoc): ProcessView;
@@ -271,9 +286,17 @@ export function createProcessStore(db: Db, cipher: FieldCipher): ProcessStore {
         return r.matchedCount === 1;
       });
     },
-    releaseLease(processId, owner) {
+    releaseLease(processId, owner, released) {
       return traced(COLLECTIONS.processes, 'update', async () => {
-        await processes.updateOne({ processId, 'lease.owner': owner }, { $unset: { lease: '' } });
+        await processes.updateOne(
+          { processId, 'lease.owner': owner },
+          released
+            ? {
+                $unset: { lease: '' },
+                $push: { releasedRuns: { owner, ...released, at: new Date() } },
+              }
+            : { $unset: { lease: '' } },
+        );
       });
     },
     events(processId) {
