@@ -93,19 +93,25 @@ export function createProjector(deps: {
         { event: 'projector.invalid', messageId: msg.properties.messageId },
         'dropping malformed state event',
       );
-      ch.ack(msg);
+      ack(ch, msg);
       return;
     }
     await project(ch, msg, event.data);
   }
 
-  async function project(ch: Channel, msg: ConsumeMessage, data: ProcessStateData): Promise<void> {
+  /** A channel closed meanwhile has returned the event to the queue: nothing to ack, no error. */
+  function ack(ch: Channel, msg: ConsumeMessage): void {
     try {
-      const written = await deps.store.writeIfNewer(data);
-      deps.metrics.projectedEvents.inc({ result: written ? 'applied' : 'stale' });
-      if (written) deps.onApplied?.(data);
       ch.ack(msg);
-      resume(ch);
+    } catch (err) {
+      deps.logger.debug({ err: (err as Error).message }, 'state event not acked: its channel closed');
+    }
+  }
+
+  async function project(ch: Channel, msg: ConsumeMessage, data: ProcessStateData): Promise<void> {
+    let written: boolean;
+    try {
+      written = await deps.store.writeIfNewer(data);
     } catch (err) {
       deps.metrics.redisErrors.inc({ operation: 'project' });
       deps.logger.warn(
@@ -120,7 +126,18 @@ export function createProjector(deps: {
         if (ch === channel && !closed) void project(ch, msg, data).catch(() => undefined);
       }, deps.retryDelayMs ?? 1000);
       delayed.add(t);
+      return;
     }
+    deps.metrics.projectedEvents.inc({ result: written ? 'applied' : 'stale' });
+    if (written) {
+      try {
+        deps.onApplied?.(data);
+      } catch (err) {
+        deps.logger.warn({ err: (err as Error).message }, 'state change listener failed');
+      }
+    }
+    ack(ch, msg);
+    resume(ch);
   }
 
   return {

@@ -53,14 +53,20 @@ export async function consumeRpc(ch: Channel, deps: RpcConsumerDeps): Promise<vo
   await ch.consume(QUEUES.rpc, (msg) => {
     if (!msg) return;
     const { replyTo, correlationId } = msg.properties;
+    // The channel may close while a query is answered (broker restart, shutdown): the query
+    // then goes back to the queue by itself, so a failed ack is only logged, never thrown.
+    const ack = () => {
+      try {
+        ch.ack(msg);
+      } catch (err) {
+        deps.logger.debug({ err: (err as Error).message }, 'query not acked: its channel closed');
+      }
+    };
     answerOf(deps, msg)
       .then((reply) => (replyTo ? deps.publisher.reply(replyTo, correlationId ?? '', reply) : undefined))
-      .then(
-        () => ch.ack(msg),
-        (err: Error) => {
-          deps.logger.warn({ err: err.message }, 'could not reply to a query');
-          ch.ack(msg);
-        },
-      );
+      .then(ack, (err: Error) => {
+        deps.logger.warn({ err: err.message }, 'could not reply to a query');
+        ack();
+      });
   });
 }
