@@ -1,5 +1,6 @@
 export * from './gateway-config.js';
 export * from './circuit-breaker.js';
+export * from './declare-queue.js';
 export * from './headers.js';
 export * from './messages.js';
 export * from './problem.js';

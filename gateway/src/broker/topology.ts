@@ -1,8 +1,13 @@
-import { exchangesOf, gatewayQueues, type TopologyOptions } from '@stargate/contracts';
+import {
+  declareQueue,
+  exchangesOf,
+  gatewayQueues,
+  type QueueMismatch,
+  type TopologyOptions,
+} from '@stargate/contracts';
 import type { Channel } from 'amqplib';
 
-/** Where a queue exists with other arguments (e.g. another group size): used as it is. */
-export type QueueMismatch = (queue: string, err: Error) => void;
+export type { QueueMismatch };
 
 /**
  * What the gateway uses, from the table in contracts/: its exchanges (declared with the same
@@ -17,21 +22,5 @@ export async function declareGatewayTopology(
   onMismatch?: QueueMismatch,
 ): Promise<void> {
   for (const { name, type } of exchangesOf('gateway')) await ch.assertExchange(name, type, { durable: true });
-  for (const q of gatewayQueues(options)) {
-    if (open) {
-      const own = await open();
-      own.on('error', () => undefined);
-      try {
-        await own.assertQueue(q.name, { durable: true, arguments: q.arguments });
-        await own.close();
-      } catch (err) {
-        if ((err as { code?: number }).code !== 406) throw err;
-        onMismatch?.(q.name, err as Error);
-        await ch.checkQueue(q.name);
-      }
-    } else {
-      await ch.assertQueue(q.name, { durable: true, arguments: q.arguments });
-    }
-    for (const b of q.bindings) await ch.bindQueue(q.name, b.exchange, b.routingKey);
-  }
+  for (const q of gatewayQueues(options)) await declareQueue(ch, q, open, onMismatch);
 }

@@ -1,8 +1,10 @@
 import {
+  declareQueue,
   exchangesOf,
   type ProcessQueueSettings,
   processTypeQueues,
   type QueueDeclaration,
+  type QueueMismatch,
   SERVER_DEAD_LETTER_QUEUE,
   serverQueues,
   type TopologyOptions,
@@ -17,8 +19,7 @@ export interface ProcessQueueSpec {
   queue?: ProcessQueueSettings;
 }
 
-/** Where a queue exists with other arguments (declared by an older version): used as it is. */
-export type QueueMismatch = (queue: string, err: Error) => void;
+export type { QueueMismatch };
 
 /**
  * Declares what the server uses, idempotently and with exactly the arguments of the table in
@@ -34,27 +35,7 @@ export async function declareTopology(
 ): Promise<void> {
   for (const { name, type } of exchangesOf('server')) await ch.assertExchange(name, type, { durable: true });
 
-  const assertOwn = async (q: QueueDeclaration) => {
-    if (!open) {
-      await ch.assertQueue(q.name, { durable: true, arguments: q.arguments });
-    } else {
-      const own = await open();
-      // The failed assertion closes this channel with an error event; it is answered below.
-      own.on('error', () => undefined);
-      try {
-        await own.assertQueue(q.name, { durable: true, arguments: q.arguments });
-        await own.close();
-      } catch (err) {
-        // 406 PRECONDITION_FAILED: the queue exists with other arguments (an older version, or
-        // another group size). RabbitMQ cannot change them in place; the queue keeps working
-        // as it is until an operator replaces it.
-        if ((err as { code?: number }).code !== 406) throw err;
-        onMismatch?.(q.name, err as Error);
-        await ch.checkQueue(q.name);
-      }
-    }
-    for (const b of q.bindings) await ch.bindQueue(q.name, b.exchange, b.routingKey);
-  };
+  const assertOwn = (q: QueueDeclaration) => declareQueue(ch, q, open, onMismatch);
 
   for (const q of serverQueues(options)) await assertOwn(q);
   for (const spec of processTypes) {
